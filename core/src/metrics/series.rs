@@ -1,0 +1,84 @@
+//! Per-bucket counters for every edge and service, and system-wide gauges.
+
+use crate::prelude::*;
+use crate::time::SimDuration;
+
+/// Client-side counts of one call edge during one bucket.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct EdgeBucket {
+    /// New requests.
+    pub offered: u64,
+    /// Attempts sent (first tries and retries).
+    pub attempts: u64,
+    pub retries: u64,
+    /// Requests that succeeded.
+    pub succeeded: u64,
+    /// Requests that failed after their last attempt.
+    pub failed: u64,
+    /// Attempts the caller gave up on.
+    pub timeouts: u64,
+    /// Attempts answered with an error.
+    pub errors: u64,
+    /// Attempts refused (queue full, node down).
+    pub rejected: u64,
+}
+
+/// Server-side counts and levels of one service during one bucket.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct ServiceBucket {
+    pub arrivals: u64,
+    /// Attempts whose service finished (successfully or with an error).
+    pub completed: u64,
+    /// Of those, attempts that failed.
+    pub failed: u64,
+    pub rejected: u64,
+    /// Attempts swallowed by a hanging node.
+    pub dropped: u64,
+    /// Integral of busy workers over the bucket, in worker-nanoseconds.
+    pub busy_ns: u64,
+    /// Integral of queue length over the bucket, in attempt-nanoseconds.
+    pub queue_ns: u64,
+    /// Service time spent on attempts whose caller had given up (counted when it is known).
+    pub wasted_ns: u64,
+    pub queue_max: u32,
+    /// Queue length at the end of the bucket.
+    pub queue_end: u32,
+    /// Workers available at the end of the bucket (fewer during a worker-loss fault).
+    pub workers_available: u32,
+}
+
+/// System-wide values of one bucket.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct SystemBucket {
+    pub requests_in_flight: u32,
+    pub attempts_in_flight: u32,
+    /// End-to-end latency percentiles of requests that succeeded in the bucket, in
+    /// nanoseconds; `None` when none did.
+    pub latency_ns: Option<[u64; 4]>,
+}
+
+/// The quantiles in [`SystemBucket::latency_ns`].
+pub const LATENCY_QUANTILES: [f64; 4] = [0.5, 0.9, 0.99, 0.999];
+
+/// All bucketed series of a run.
+#[derive(Clone, Debug)]
+pub struct Series {
+    pub bucket: SimDuration,
+    pub bucket_count: u32,
+    pub edges: Vec<Vec<EdgeBucket>>,
+    pub services: Vec<Vec<ServiceBucket>>,
+    pub system: Vec<SystemBucket>,
+}
+
+impl Series {
+    pub fn new(bucket: SimDuration, bucket_count: u32, edge_count: usize, service_count: usize) -> Series {
+        let buckets = bucket_count as usize;
+        Series {
+            bucket,
+            bucket_count,
+            edges: vec![vec![EdgeBucket::default(); buckets]; edge_count],
+            services: vec![vec![ServiceBucket::default(); buckets]; service_count],
+            system: vec![SystemBucket::default(); buckets],
+        }
+    }
+}

@@ -1,0 +1,27 @@
+//! Built-in scenarios. Each is a JSON file in `core/presets/`, so presets are data that users
+//! can read, copy and edit, and each is validated by a test.
+
+use crate::scenario::{parse_scenario, ScenarioErrors, ValidScenario};
+
+pub struct Preset {
+    /// Stable name used in links and on the command line.
+    pub name: &'static str,
+    pub json: &'static str,
+}
+
+/// The preset the playground opens on.
+pub const DEFAULT_PRESET: &str = "retry-storm";
+
+pub const PRESETS: &[Preset] = &[
+    Preset { name: "retry-storm", json: include_str!("../presets/retry-storm.json") },
+];
+
+pub fn find(name: &str) -> Option<&'static Preset> {
+    PRESETS.iter().find(|preset| preset.name == name)
+}
+
+impl Preset {
+    pub fn load(&self) -> Result<ValidScenario, ScenarioErrors> {
+        parse_scenario(self.json)
+    }
+}

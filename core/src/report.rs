@@ -1,0 +1,138 @@
+//! What a run reports: summary numbers, per-node summaries, recovery verdicts and bucketed
+//! time series. Plain data, serialisable, the same natively and in wasm.
+
+use crate::metrics::recovery::FaultVerdict;
+use crate::prelude::*;
+use serde::Serialize;
+
+/// Named series of one scope, each with one value per bucket. Rates are per second; NaN
+/// (JSON null) marks a bucket without data, such as a latency when nothing succeeded.
+pub type Metrics = BTreeMap<&'static str, Vec<f64>>;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RunReport {
+    pub name: String,
+    pub seed: u64,
+    /// "running", "finished" or "stopped" (a limit was reached; see `stop_reason`).
+    pub status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stop_reason: Option<String>,
+    /// Simulated time reached, in seconds.
+    pub simulated_s: f64,
+    /// Length of the scenario, in seconds.
+    pub duration_s: f64,
+    pub events: u64,
+    /// Digest of the event trace: equal digests mean identical runs.
+    pub digest: String,
+    pub summary: Summary,
+    pub nodes: Vec<NodeSummary>,
+    pub verdicts: Vec<FaultVerdict>,
+    pub series: SeriesReport,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Summary {
+    pub requests: u64,
+    pub attempts: u64,
+    pub retries: u64,
+    /// attempts / requests.
+    pub amplification: f64,
+    pub succeeded: u64,
+    /// Requests whose last attempt failed, by how it failed.
+    pub failed: u64,
+    pub failed_timeout: u64,
+    pub failed_error: u64,
+    pub failed_rejected: u64,
+    /// Requests still in progress when the run ended.
+    pub unfinished: u64,
+    /// succeeded / requests.
+    pub success_ratio: f64,
+    pub attempt_timeouts: u64,
+    pub attempt_errors: u64,
+    pub attempt_rejections: u64,
+    /// Answers that came after the caller gave up, and were discarded.
+    pub late_responses: u64,
+    pub offered_per_s: f64,
+    pub goodput_per_s: f64,
+    /// End-to-end latency of requests that succeeded.
+    pub latency_ms: Option<Percentiles>,
+    /// Latency of attempts answered in time.
+    pub attempt_latency_ms: Option<Percentiles>,
+    /// Share of all worker time spent on attempts whose caller had given up.
+    pub wasted_work_share: f64,
+    pub wasted_work_s: f64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Percentiles {
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+    pub p999: f64,
+    pub mean: f64,
+    pub max: f64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct NodeSummary {
+    pub id: String,
+    pub kind: &'static str,
+    #[serde(flatten)]
+    pub detail: NodeDetail,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(untagged)]
+pub enum NodeDetail {
+    Client {
+        requests: u64,
+        attempts: u64,
+        succeeded: u64,
+        failed: u64,
+        timeouts: u64,
+        latency_ms: Option<Percentiles>,
+    },
+    Service {
+        workers: u32,
+        arrivals: u64,
+        completed: u64,
+        failed: u64,
+        rejected: u64,
+        dropped: u64,
+        /// Busy worker time / available worker time.
+        utilization: f64,
+        /// Mean time from arrival to start of service, of attempts that started.
+        mean_wait_ms: f64,
+        /// Time-averaged queue length.
+        mean_queue_length: f64,
+        max_queue_length: u32,
+        /// Attempts that waited, served or queued, at the end.
+        queued_at_end: u32,
+        wasted_work_share: f64,
+    },
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SeriesReport {
+    /// Bucket width, in seconds; bucket i covers [i * bucket_s, (i + 1) * bucket_s).
+    pub bucket_s: f64,
+    /// Buckets with data (fewer than the run's length if it stopped early or is running).
+    pub buckets: u32,
+    pub system: Metrics,
+    pub nodes: Vec<NodeSeries>,
+    pub edges: Vec<EdgeSeries>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct NodeSeries {
+    pub id: String,
+    pub kind: &'static str,
+    pub metrics: Metrics,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct EdgeSeries {
+    pub from: String,
+    pub to: String,
+    pub metrics: Metrics,
+}

@@ -1,0 +1,364 @@
+//! The scenario JSON format, version 1, as serde types.
+//!
+//! These types mirror the JSON exactly (what a user writes); [`super::validate`] turns them into
+//! a [`super::ValidScenario`] the simulator can trust. Doc comments here become the descriptions
+//! in the published JSON Schema, so they are written for users.
+
+use super::duration::Duration;
+use crate::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "schema")]
+use schemars::JsonSchema;
+
+/// The format version this build writes. Older versions are migrated on load.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// A Stormglass scenario: a graph of clients and services, a fault timeline and a seed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Format version; this build reads version 1.
+    pub version: u32,
+    /// A short title.
+    #[serde(default)]
+    pub name: String,
+    /// What the scenario shows, in a sentence or two.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    /// What to change to see something interesting.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub what_to_try: String,
+    /// Seed of every random stream in the run (0 to 2^53 - 1, so it survives JavaScript).
+    #[serde(default)]
+    pub seed: u64,
+    /// Simulated length of the run, like "300s".
+    pub duration: Duration,
+    /// How results are bucketed over time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<MetricsSpec>,
+    /// Bounds on the work a run may do; defaults suit the browser.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limits: Option<LimitsSpec>,
+    /// Clients and services. Ids must be unique.
+    pub nodes: Vec<Node>,
+    /// Faults injected over time windows.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<Fault>,
+}
+
+/// Time-series settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSpec {
+    /// Width of one time bucket, like "1s". Default: 1s, widened so a run has at most 2000 buckets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bucket: Option<Duration>,
+}
+
+/// Work bounds for a run. A run that reaches one stops early and says which.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct LimitsSpec {
+    /// Most events the run may process.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub events_max: Option<u64>,
+    /// Most attempts alive at once (queued, in service or awaited).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_flight_max: Option<u32>,
+}
+
+/// A node of the graph.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Node {
+    /// An open-loop workload: requests arrive at a rate, whatever happens to earlier ones.
+    Client(ClientNode),
+    /// Workers serving a queue.
+    Service(ServiceNode),
+}
+
+impl Node {
+    pub fn id(&self) -> &str {
+        match self {
+            Node::Client(client) => &client.id,
+            Node::Service(service) => &service.id,
+        }
+    }
+}
+
+/// An open-loop client.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ClientNode {
+    /// Unique node id.
+    pub id: String,
+    /// How request arrivals are spaced.
+    #[serde(default)]
+    pub arrivals: Arrivals,
+    /// New requests per second.
+    pub rate: f64,
+    /// Later changes of the rate: from each `at`, the rate is the new value.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rate_changes: Vec<RateChange>,
+    /// The call each request makes (exactly one in format version 1).
+    pub calls: Vec<Call>,
+}
+
+/// How arrivals are spaced in time.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Arrivals {
+    /// Independent arrivals (exponential gaps): real traffic from many users.
+    #[default]
+    Poisson,
+    /// Evenly spaced arrivals.
+    Constant,
+}
+
+/// A step change of a client's rate.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RateChange {
+    /// When the new rate starts.
+    pub at: Duration,
+    /// New requests per second from then on.
+    pub rate: f64,
+}
+
+/// A call edge from a client to a service, with its client-side policies.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Call {
+    /// Id of the service called.
+    pub to: String,
+    /// One-way network delay, applied to the request and again to the response. Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network_delay: Option<Dist>,
+    /// Per-attempt timeout: the caller gives up on an attempt after this long. The server is
+    /// not told and keeps working on it. Default: wait forever.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<Duration>,
+    /// Retries after a timeout or an error. Default: no retries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<Retry>,
+}
+
+/// A retry policy.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Retry {
+    /// Attempts in total, the first one included (1 means no retries).
+    pub max_attempts: u32,
+    /// Wait before each retry.
+    #[serde(default)]
+    pub backoff: Backoff,
+    /// Randomisation of the wait (AWS Architecture Blog, 2015).
+    #[serde(default)]
+    pub jitter: Jitter,
+}
+
+/// Wait before retry n (n = 0 for the first retry).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Backoff {
+    /// Retry at once.
+    #[default]
+    None,
+    /// The same wait before every retry.
+    Constant(Duration),
+    /// min(cap, base * multiplier^n).
+    Exponential(ExponentialBackoff),
+}
+
+/// Exponential backoff parameters.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ExponentialBackoff {
+    /// Wait before the first retry.
+    pub base: Duration,
+    /// Longest wait.
+    pub cap: Duration,
+    /// Growth per retry. Default 2.
+    #[serde(default = "default_multiplier", skip_serializing_if = "is_default_multiplier")]
+    pub multiplier: f64,
+}
+
+fn default_multiplier() -> f64 {
+    2.0
+}
+fn is_default_multiplier(multiplier: &f64) -> bool {
+    *multiplier == 2.0
+}
+
+/// Jitter applied to the backoff wait w.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Jitter {
+    /// Wait exactly w.
+    #[default]
+    None,
+    /// Uniform in [0, w).
+    Full,
+    /// w/2 plus uniform in [0, w/2).
+    Equal,
+    /// min(cap, uniform in [base, 3 * previous wait)); needs exponential backoff.
+    Decorrelated,
+}
+
+/// A service: workers taking attempts from a queue.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ServiceNode {
+    /// Unique node id.
+    pub id: String,
+    /// Attempts served at once.
+    pub workers: u32,
+    /// The waiting line in front of the workers.
+    #[serde(default)]
+    pub queue: QueueSpec,
+    /// Time a worker spends on one attempt.
+    pub service_time: Dist,
+    /// Probability that an attempt fails (after its service time). Default 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub error_rate: f64,
+}
+
+fn is_zero(value: &f64) -> bool {
+    *value == 0.0
+}
+
+/// A service queue.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct QueueSpec {
+    /// Most attempts waiting; an attempt arriving to a full queue is rejected at once.
+    /// Default: unbounded (up to the run's in-flight limit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<u32>,
+    /// Which waiting attempt a free worker takes.
+    #[serde(default)]
+    pub discipline: Discipline,
+}
+
+/// Queue discipline.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Discipline {
+    /// Oldest first.
+    #[default]
+    Fifo,
+    /// Newest first: under overload, serves the attempts whose callers still wait.
+    Lifo,
+}
+
+/// A distribution of durations.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Dist {
+    /// Always the same.
+    Constant(Duration),
+    /// Exponential (memoryless) with this mean.
+    Exponential(ExponentialDist),
+    /// Log-normal given by its median and 99th percentile.
+    Lognormal(LognormalDist),
+    /// Uniform between two values.
+    Uniform(UniformDist),
+    /// A weighted mixture, like 99% fast and 1% slow.
+    Mixture(Vec<MixtureComponent>),
+}
+
+/// Exponential distribution.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ExponentialDist {
+    pub mean: Duration,
+}
+
+/// Log-normal distribution by percentiles.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct LognormalDist {
+    pub p50: Duration,
+    pub p99: Duration,
+}
+
+/// Uniform distribution.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UniformDist {
+    pub min: Duration,
+    pub max: Duration,
+}
+
+/// One component of a mixture.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct MixtureComponent {
+    /// Relative weight (the weights need not sum to 1).
+    pub weight: f64,
+    /// The component (not itself a mixture).
+    pub dist: Dist,
+}
+
+/// A fault on one node during [start, end). Give one or more effects.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Fault {
+    /// Id of the node affected.
+    pub node: String,
+    /// When the fault begins.
+    pub start: Duration,
+    /// When it ends (exclusive).
+    pub end: Duration,
+    /// Service: multiply service times by this factor (3 = three times slower).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slowdown: Option<f64>,
+    /// Service: add this to every service time (a worker is held for it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub added_latency: Option<Duration>,
+    /// Service: probability that an attempt fails.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_rate: Option<f64>,
+    /// Service: the node is down.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outage: Option<Outage>,
+    /// Service: this many workers are lost.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workers_lost: Option<u32>,
+    /// Client: multiply the request rate by this factor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub surge: Option<f64>,
+}
+
+/// How a down node behaves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Outage {
+    /// Every arriving attempt is refused at once (connection refused, 503).
+    FailFast,
+    /// Arriving attempts are accepted and never answered; callers wait for their timeout.
+    Hang,
+}

@@ -1,0 +1,160 @@
+//! The validated scenario: what the simulator runs. Every value here has been checked, every
+//! reference resolved to an index, every duration turned into nanoseconds.
+
+use super::format::{Arrivals, Discipline, Jitter, Outage, Scenario};
+use crate::dist::DistModel;
+use crate::prelude::*;
+use crate::time::{SimDuration, SimTime};
+
+/// A scenario that passed validation. Only [`super::parse_scenario`] and
+/// [`super::validate`] make one, so holding one is proof the input is sound.
+#[derive(Clone, Debug)]
+pub struct ValidScenario {
+    /// The scenario as written (for display, export and share links).
+    pub scenario: Scenario,
+    pub seed: u64,
+    pub duration: SimDuration,
+    pub bucket: SimDuration,
+    pub bucket_count: u32,
+    pub events_max: u64,
+    pub in_flight_max: u32,
+    pub nodes: Vec<NodeModel>,
+    pub clients: Vec<ClientModel>,
+    pub services: Vec<ServiceModel>,
+    pub edges: Vec<EdgeModel>,
+    pub faults: Vec<FaultModel>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NodeKind {
+    Client,
+    Service,
+}
+
+impl NodeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NodeKind::Client => "client",
+            NodeKind::Service => "service",
+        }
+    }
+}
+
+/// A node's identity; `index` points into `clients` or `services` according to `kind`.
+#[derive(Clone, Debug)]
+pub struct NodeModel {
+    pub id: String,
+    pub kind: NodeKind,
+    pub index: u16,
+}
+
+#[derive(Clone, Debug)]
+pub struct ClientModel {
+    pub node: u16,
+    pub arrivals: Arrivals,
+    pub rate_per_s: f64,
+    /// Sorted by time, strictly increasing.
+    pub rate_changes: Vec<(SimTime, f64)>,
+    pub edge: u16,
+    pub arrival_stream_id: u64,
+}
+
+#[derive(Clone, Debug)]
+pub struct EdgeModel {
+    pub from_node: u16,
+    pub to_node: u16,
+    pub to_service: u16,
+    pub network_delay: Option<DistModel>,
+    pub timeout: Option<SimDuration>,
+    pub retry: RetryModel,
+    pub network_stream_id: u64,
+    pub jitter_stream_id: u64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct RetryModel {
+    /// Attempts in total, the first included; 1 means never retry.
+    pub max_attempts: u32,
+    pub backoff: BackoffModel,
+    pub jitter: Jitter,
+}
+
+impl RetryModel {
+    pub const NEVER: RetryModel =
+        RetryModel { max_attempts: 1, backoff: BackoffModel::None, jitter: Jitter::None };
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum BackoffModel {
+    None,
+    Constant { delay: SimDuration },
+    Exponential { base: SimDuration, cap: SimDuration, multiplier: f64 },
+}
+
+#[derive(Clone, Debug)]
+pub struct ServiceModel {
+    pub node: u16,
+    pub workers: u32,
+    pub queue_capacity: Option<u32>,
+    pub discipline: Discipline,
+    pub service_time: DistModel,
+    pub error_rate: f64,
+    pub service_time_stream_id: u64,
+    pub error_stream_id: u64,
+}
+
+#[derive(Clone, Debug)]
+pub struct FaultModel {
+    pub node: u16,
+    pub start: SimTime,
+    pub end: SimTime,
+    pub effects: FaultEffects,
+}
+
+/// What a fault does while active. Neutral values (factor 1, zero) mean "no effect".
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FaultEffects {
+    pub slowdown: f64,
+    pub added_latency: SimDuration,
+    pub error_rate: f64,
+    pub outage: Option<Outage>,
+    pub workers_lost: u32,
+    pub surge: f64,
+}
+
+impl FaultEffects {
+    pub const NONE: FaultEffects = FaultEffects {
+        slowdown: 1.0,
+        added_latency: SimDuration::ZERO,
+        error_rate: 0.0,
+        outage: None,
+        workers_lost: 0,
+        surge: 1.0,
+    };
+
+    /// The effect of two faults active at once on the same node.
+    pub fn combine(self, other: FaultEffects) -> FaultEffects {
+        FaultEffects {
+            slowdown: self.slowdown * other.slowdown,
+            added_latency: self.added_latency + other.added_latency,
+            error_rate: 1.0 - (1.0 - self.error_rate) * (1.0 - other.error_rate),
+            // A hang is the more severe outage: it holds callers until their timeout.
+            outage: match (self.outage, other.outage) {
+                (Some(Outage::Hang), _) | (_, Some(Outage::Hang)) => Some(Outage::Hang),
+                (Some(Outage::FailFast), _) | (_, Some(Outage::FailFast)) => Some(Outage::FailFast),
+                _ => None,
+            },
+            workers_lost: self.workers_lost.saturating_add(other.workers_lost),
+            surge: self.surge * other.surge,
+        }
+    }
+}
+
+impl ValidScenario {
+    pub fn node_id(&self, node: u16) -> &str {
+        &self.nodes[usize::from(node)].id
+    }
+    pub fn end(&self) -> SimTime {
+        SimTime(self.duration.0)
+    }
+}

@@ -1,0 +1,451 @@
+//! Validation: a [`Scenario`] as written becomes a [`ValidScenario`] or a list of errors, each
+//! naming its field. Every rule a user can break lives here, so the simulator never has to
+//! second-guess its input.
+
+use super::duration::Duration;
+use super::error::{ScenarioError, ScenarioErrorKind as Kind, ScenarioErrors};
+use super::format::*;
+use super::model::*;
+use crate::dist::DistModel;
+use crate::limits::*;
+use crate::prelude::*;
+use crate::rng::stream_id;
+use crate::time::{SimDuration, SimTime, NS_PER_MS, NS_PER_S};
+
+struct Checker {
+    errors: Vec<ScenarioError>,
+}
+
+impl Checker {
+    fn fail(&mut self, path: impl Into<String>, kind: Kind, message: impl Into<String>) {
+        self.errors.push(ScenarioError::new(path, kind, message));
+    }
+
+    fn text(&mut self, path: &str, text: &str, max_bytes: usize) {
+        if text.len() > max_bytes {
+            self.fail(path, Kind::OverLimit, format!("expected at most {max_bytes} bytes, got {}", text.len()));
+        }
+    }
+
+    /// A finite number in [min, max].
+    fn number(&mut self, path: &str, value: f64, min: f64, max: f64) -> bool {
+        if value.is_finite() && value >= min && value <= max {
+            true
+        } else {
+            self.fail(path, Kind::Invalid, format!("expected a number from {min} to {max}, got {value}"));
+            false
+        }
+    }
+
+    fn probability(&mut self, path: &str, value: f64) -> bool {
+        if value.is_finite() && (0.0..=1.0).contains(&value) {
+            true
+        } else {
+            self.fail(path, Kind::Invalid, format!("expected a probability from 0 to 1, got {value}"));
+            false
+        }
+    }
+
+    /// A duration in [min, max].
+    fn span(&mut self, path: &str, value: Duration, min: SimDuration, max: SimDuration) -> SimDuration {
+        let value = value.0;
+        if value < min || value > max {
+            self.fail(path, Kind::Invalid, format!("expected a duration from {min} to {max}, got {value}"));
+        }
+        value
+    }
+
+    fn dist(&mut self, path: &str, dist: &Dist, nested: bool) -> DistModel {
+        match dist {
+            Dist::Constant(value) => DistModel::Constant { ns: self.span(&format!("{path}.constant"), *value, SimDuration::ZERO, SPAN_MAX).0 },
+            Dist::Exponential(exponential) => {
+                let mean = self.span(&format!("{path}.exponential.mean"), exponential.mean, SimDuration(1), SPAN_MAX);
+                DistModel::Exponential { mean_ns: mean.0 as f64 }
+            }
+            Dist::Lognormal(lognormal) => {
+                let p50 = self.span(&format!("{path}.lognormal.p50"), lognormal.p50, SimDuration(1), SPAN_MAX);
+                let p99 = self.span(&format!("{path}.lognormal.p99"), lognormal.p99, SimDuration(1), SPAN_MAX);
+                if p99 < p50 {
+                    self.fail(format!("{path}.lognormal.p99"), Kind::Invalid, format!("expected at least p50 ({p50}), got {p99}"));
+                }
+                DistModel::lognormal_from_percentiles(p50.0.max(1), p99.0.max(p50.0).max(1))
+            }
+            Dist::Uniform(uniform) => {
+                let min = self.span(&format!("{path}.uniform.min"), uniform.min, SimDuration::ZERO, SPAN_MAX);
+                let max = self.span(&format!("{path}.uniform.max"), uniform.max, SimDuration::ZERO, SPAN_MAX);
+                if max < min {
+                    self.fail(format!("{path}.uniform.max"), Kind::Invalid, format!("expected at least min ({min}), got {max}"));
+                }
+                DistModel::Uniform { min_ns: min.0 as f64, max_ns: max.0.max(min.0) as f64 }
+            }
+            Dist::Mixture(components) => {
+                let path = format!("{path}.mixture");
+                if nested {
+                    self.fail(&path, Kind::Invalid, "expected a plain distribution: a mixture cannot contain a mixture");
+                    return DistModel::Constant { ns: 0 };
+                }
+                if components.is_empty() || components.len() > MIXTURE_COMPONENTS_MAX {
+                    self.fail(&path, Kind::OverLimit, format!("expected 1 to {MIXTURE_COMPONENTS_MAX} components, got {}", components.len()));
+                    return DistModel::Constant { ns: 0 };
+                }
+                let mut total_weight = 0.0;
+                for (index, component) in components.iter().enumerate() {
+                    if self.number(&format!("{path}[{index}].weight"), component.weight, 0.0, 1e9) {
+                        total_weight += component.weight;
+                    }
+                }
+                if total_weight <= 0.0 {
+                    self.fail(&path, Kind::Invalid, "expected at least one component with a positive weight");
+                    total_weight = 1.0;
+                }
+                let mut cumulative = 0.0;
+                let mut models = Vec::with_capacity(components.len());
+                for (index, component) in components.iter().enumerate() {
+                    let model = self.dist(&format!("{path}[{index}].dist"), &component.dist, true);
+                    cumulative += component.weight.max(0.0) / total_weight;
+                    let is_last = index + 1 == components.len();
+                    models.push((if is_last { 1.0 } else { cumulative }, model));
+                }
+                DistModel::Mixture { components: models }
+            }
+        }
+    }
+}
+
+/// Checks a parsed scenario and resolves it into the model the simulator runs.
+pub fn validate(scenario: Scenario) -> Result<ValidScenario, ScenarioErrors> {
+    let mut check = Checker { errors: Vec::new() };
+
+    if scenario.version != FORMAT_VERSION {
+        check.fail("version", Kind::Version, format!("expected {FORMAT_VERSION}, got {}", scenario.version));
+    }
+    check.text("name", &scenario.name, NAME_BYTES_MAX);
+    check.text("description", &scenario.description, TEXT_BYTES_MAX);
+    check.text("what_to_try", &scenario.what_to_try, TEXT_BYTES_MAX);
+    if scenario.seed > SEED_MAX {
+        check.fail("seed", Kind::Invalid, format!("expected an integer from 0 to {SEED_MAX}, got {}", scenario.seed));
+    }
+    let duration = check.span("duration", scenario.duration, SimDuration(NS_PER_MS), DURATION_MAX);
+
+    let bucket = match scenario.metrics.as_ref().and_then(|metrics| metrics.bucket) {
+        Some(bucket) => {
+            let bucket = check.span("metrics.bucket", bucket, BUCKET_MIN, duration.max(BUCKET_MIN));
+            if bucket.0 > 0 && duration.0.div_ceil(bucket.0.max(1)) > BUCKETS_MAX {
+                check.fail("metrics.bucket", Kind::OverLimit, format!("expected at most {BUCKETS_MAX} buckets in the run; choose a bucket of at least {}", SimDuration(duration.0.div_ceil(BUCKETS_MAX))));
+            }
+            bucket
+        }
+        None => default_bucket(duration),
+    };
+    let bucket_count = u32::try_from(duration.0.div_ceil(bucket.0.max(1)).clamp(1, BUCKETS_MAX)).unwrap_or(1);
+
+    let limits = scenario.limits.clone().unwrap_or(LimitsSpec { events_max: None, in_flight_max: None });
+    let events_max = limits.events_max.unwrap_or(EVENTS_MAX_DEFAULT);
+    if events_max == 0 || events_max > EVENTS_MAX_CEILING {
+        check.fail("limits.events_max", Kind::OverLimit, format!("expected 1 to {EVENTS_MAX_CEILING}, got {events_max}"));
+    }
+    let in_flight_max = limits.in_flight_max.unwrap_or(IN_FLIGHT_MAX_DEFAULT);
+    if in_flight_max == 0 || in_flight_max > IN_FLIGHT_MAX_CEILING {
+        check.fail("limits.in_flight_max", Kind::OverLimit, format!("expected 1 to {IN_FLIGHT_MAX_CEILING}, got {in_flight_max}"));
+    }
+
+    // Nodes: ids first, so that references can be resolved in any order.
+    if scenario.nodes.is_empty() || scenario.nodes.len() > NODES_MAX {
+        check.fail("nodes", Kind::OverLimit, format!("expected 1 to {NODES_MAX} nodes, got {}", scenario.nodes.len()));
+    }
+    let mut index_of_id: BTreeMap<&str, u16> = BTreeMap::new();
+    let mut nodes = Vec::new();
+    let (mut client_count, mut service_count) = (0u16, 0u16);
+    for (position, node) in scenario.nodes.iter().take(NODES_MAX).enumerate() {
+        let id = node.id();
+        let path = format!("nodes[{position}].id");
+        if id.is_empty() || id.len() > NODE_ID_BYTES_MAX || id.chars().any(char::is_control) {
+            check.fail(&path, Kind::Invalid, format!("expected 1 to {NODE_ID_BYTES_MAX} bytes of printable text, got {id:?}"));
+        }
+        let position = position as u16;
+        if index_of_id.insert(id, position).is_some() {
+            check.fail(&path, Kind::Duplicate, format!("expected a unique id; {id:?} is used by an earlier node"));
+        }
+        let (kind, index) = match node {
+            Node::Client(_) => (NodeKind::Client, post_increment(&mut client_count)),
+            Node::Service(_) => (NodeKind::Service, post_increment(&mut service_count)),
+        };
+        nodes.push(NodeModel { id: id.to_string(), kind, index });
+    }
+    if client_count == 0 && !scenario.nodes.is_empty() {
+        check.fail("nodes", Kind::Invalid, "expected at least one node of kind \"client\" to send requests");
+    }
+
+    let mut clients = Vec::new();
+    let mut services = Vec::new();
+    let mut edges = Vec::new();
+    for (position, node) in scenario.nodes.iter().take(NODES_MAX).enumerate() {
+        let path = format!("nodes[{position}]");
+        let node_index = position as u16;
+        match node {
+            Node::Client(client) => {
+                check.number(&format!("{path}.rate"), client.rate, 0.0, RATE_PER_S_MAX);
+                if client.rate_changes.len() > RATE_CHANGES_MAX {
+                    check.fail(format!("{path}.rate_changes"), Kind::OverLimit, format!("expected at most {RATE_CHANGES_MAX} changes, got {}", client.rate_changes.len()));
+                }
+                let mut rate_changes = Vec::new();
+                let mut previous_at: Option<SimDuration> = None;
+                for (index, change) in client.rate_changes.iter().take(RATE_CHANGES_MAX).enumerate() {
+                    let at = check.span(&format!("{path}.rate_changes[{index}].at"), change.at, SimDuration::ZERO, DURATION_MAX);
+                    if previous_at.is_some_and(|previous| at <= previous) {
+                        check.fail(format!("{path}.rate_changes[{index}].at"), Kind::Invalid, format!("expected a time after the previous change, got {at}"));
+                    }
+                    previous_at = Some(at);
+                    check.number(&format!("{path}.rate_changes[{index}].rate"), change.rate, 0.0, RATE_PER_S_MAX);
+                    rate_changes.push((SimTime(at.0), change.rate));
+                }
+                if client.calls.len() != 1 {
+                    check.fail(format!("{path}.calls"), Kind::Invalid, format!("expected exactly one call (format version 1), got {}", client.calls.len()));
+                }
+                let edge_index = edges.len() as u16;
+                if let Some(call) = client.calls.first() {
+                    let call_path = format!("{path}.calls[0]");
+                    if let Some(edge) = validate_call(&mut check, &call_path, call, node_index, &index_of_id, &nodes) {
+                        edges.push(edge);
+                    }
+                }
+                clients.push(ClientModel {
+                    node: node_index,
+                    arrivals: client.arrivals,
+                    rate_per_s: client.rate,
+                    rate_changes,
+                    edge: edge_index,
+                    arrival_stream_id: stream_id(&[&client.id, "arrivals"]),
+                });
+            }
+            Node::Service(service) => {
+                if service.workers == 0 || service.workers > WORKERS_MAX {
+                    check.fail(format!("{path}.workers"), Kind::Invalid, format!("expected 1 to {WORKERS_MAX} workers, got {}", service.workers));
+                }
+                if let Some(capacity) = service.queue.capacity {
+                    if capacity > QUEUE_CAPACITY_MAX {
+                        check.fail(format!("{path}.queue.capacity"), Kind::OverLimit, format!("expected at most {QUEUE_CAPACITY_MAX} (omit it for an unbounded queue), got {capacity}"));
+                    }
+                }
+                check.probability(&format!("{path}.error_rate"), service.error_rate);
+                let service_time = check.dist(&format!("{path}.service_time"), &service.service_time, false);
+                services.push(ServiceModel {
+                    node: node_index,
+                    workers: service.workers,
+                    queue_capacity: service.queue.capacity,
+                    discipline: service.queue.discipline,
+                    service_time,
+                    error_rate: service.error_rate,
+                    service_time_stream_id: stream_id(&[&service.id, "service_time"]),
+                    error_stream_id: stream_id(&[&service.id, "errors"]),
+                });
+            }
+        }
+    }
+
+    if scenario.faults.len() > FAULTS_MAX {
+        check.fail("faults", Kind::OverLimit, format!("expected at most {FAULTS_MAX} faults, got {}", scenario.faults.len()));
+    }
+    let mut faults = Vec::new();
+    for (index, fault) in scenario.faults.iter().take(FAULTS_MAX).enumerate() {
+        if let Some(model) = validate_fault(&mut check, &format!("faults[{index}]"), fault, duration, &index_of_id, &nodes) {
+            faults.push(model);
+        }
+    }
+
+    if !check.errors.is_empty() {
+        return Err(ScenarioErrors(check.errors));
+    }
+    Ok(ValidScenario {
+        seed: scenario.seed,
+        duration,
+        bucket,
+        bucket_count,
+        events_max,
+        in_flight_max,
+        nodes,
+        clients,
+        services,
+        edges,
+        faults,
+        scenario,
+    })
+}
+
+fn post_increment(counter: &mut u16) -> u16 {
+    let value = *counter;
+    *counter += 1;
+    value
+}
+
+/// 1 s buckets, widened to whole seconds so a long run has at most [`BUCKETS_DEFAULT_MAX`];
+/// a run shorter than 20 s gets 20 buckets.
+fn default_bucket(duration: SimDuration) -> SimDuration {
+    if duration.0 < 20 * NS_PER_S {
+        let bucket_ms = (duration.0 / 20 / NS_PER_MS).max(1);
+        return SimDuration(bucket_ms * NS_PER_MS);
+    }
+    let seconds = duration.0.div_ceil(NS_PER_S).div_ceil(BUCKETS_DEFAULT_MAX).max(1);
+    SimDuration(seconds * NS_PER_S)
+}
+
+fn resolve_service(
+    check: &mut Checker,
+    path: &str,
+    id: &str,
+    index_of_id: &BTreeMap<&str, u16>,
+    nodes: &[NodeModel],
+) -> Option<(u16, u16)> {
+    match index_of_id.get(id) {
+        None => {
+            let known: Vec<&str> = index_of_id.keys().copied().collect();
+            check.fail(path, Kind::UnknownReference, format!("expected the id of a node ({}), got {id:?}", known.join(", ")));
+            None
+        }
+        Some(&node) => match nodes[usize::from(node)].kind {
+            NodeKind::Service => Some((node, nodes[usize::from(node)].index)),
+            NodeKind::Client => {
+                check.fail(path, Kind::UnknownReference, format!("expected the id of a service; {id:?} is a client"));
+                None
+            }
+        },
+    }
+}
+
+fn validate_call(
+    check: &mut Checker,
+    path: &str,
+    call: &Call,
+    from_node: u16,
+    index_of_id: &BTreeMap<&str, u16>,
+    nodes: &[NodeModel],
+) -> Option<EdgeModel> {
+    let target = resolve_service(check, &format!("{path}.to"), &call.to, index_of_id, nodes);
+    let network_delay = call.network_delay.as_ref().map(|dist| check.dist(&format!("{path}.network_delay"), dist, false));
+    let timeout = call.timeout.map(|timeout| check.span(&format!("{path}.timeout"), timeout, SimDuration(1), SPAN_MAX));
+    let retry = match &call.retry {
+        None => RetryModel::NEVER,
+        Some(retry) => validate_retry(check, &format!("{path}.retry"), retry),
+    };
+    let (to_node, to_service) = target?;
+    let from_id = nodes[usize::from(from_node)].id.as_str();
+    Some(EdgeModel {
+        from_node,
+        to_node,
+        to_service,
+        network_delay,
+        timeout,
+        retry,
+        network_stream_id: stream_id(&[from_id, &call.to, "network"]),
+        jitter_stream_id: stream_id(&[from_id, &call.to, "jitter"]),
+    })
+}
+
+fn validate_retry(check: &mut Checker, path: &str, retry: &Retry) -> RetryModel {
+    if retry.max_attempts == 0 || retry.max_attempts > ATTEMPTS_PER_REQUEST_MAX {
+        check.fail(format!("{path}.max_attempts"), Kind::Invalid, format!("expected 1 to {ATTEMPTS_PER_REQUEST_MAX} attempts (the first one included), got {}", retry.max_attempts));
+    }
+    let backoff = match &retry.backoff {
+        Backoff::None => BackoffModel::None,
+        Backoff::Constant(delay) => BackoffModel::Constant { delay: check.span(&format!("{path}.backoff.constant"), *delay, SimDuration::ZERO, SPAN_MAX) },
+        Backoff::Exponential(exponential) => {
+            let base = check.span(&format!("{path}.backoff.exponential.base"), exponential.base, SimDuration(1), SPAN_MAX);
+            let cap = check.span(&format!("{path}.backoff.exponential.cap"), exponential.cap, SimDuration(1), SPAN_MAX);
+            if cap < base {
+                check.fail(format!("{path}.backoff.exponential.cap"), Kind::Invalid, format!("expected at least base ({base}), got {cap}"));
+            }
+            check.number(&format!("{path}.backoff.exponential.multiplier"), exponential.multiplier, 1.0, BACKOFF_MULTIPLIER_MAX);
+            BackoffModel::Exponential { base, cap: cap.max(base), multiplier: exponential.multiplier }
+        }
+    };
+    if retry.jitter == Jitter::Decorrelated && !matches!(backoff, BackoffModel::Exponential { .. }) {
+        check.fail(format!("{path}.jitter"), Kind::Invalid, "expected an exponential backoff (base and cap) with decorrelated jitter");
+    }
+    RetryModel { max_attempts: retry.max_attempts, backoff, jitter: retry.jitter }
+}
+
+fn validate_fault(
+    check: &mut Checker,
+    path: &str,
+    fault: &Fault,
+    duration: SimDuration,
+    index_of_id: &BTreeMap<&str, u16>,
+    nodes: &[NodeModel],
+) -> Option<FaultModel> {
+    let start = check.span(&format!("{path}.start"), fault.start, SimDuration::ZERO, DURATION_MAX);
+    let end = check.span(&format!("{path}.end"), fault.end, SimDuration::ZERO, DURATION_MAX);
+    if end <= start {
+        check.fail(format!("{path}.end"), Kind::Invalid, format!("expected a time after start ({start}), got {end}"));
+    }
+    if start >= duration {
+        check.fail(format!("{path}.start"), Kind::Invalid, format!("expected a time before the end of the run ({duration}), got {start}"));
+    }
+    let node = match index_of_id.get(fault.node.as_str()) {
+        Some(&node) => node,
+        None => {
+            let known: Vec<&str> = index_of_id.keys().copied().collect();
+            check.fail(format!("{path}.node"), Kind::UnknownReference, format!("expected the id of a node ({}), got {:?}", known.join(", "), fault.node));
+            return None;
+        }
+    };
+    let kind = nodes[usize::from(node)].kind;
+    let mut effects = FaultEffects::NONE;
+    let mut effect_count = 0;
+    let wrong_kind = |check: &mut Checker, field: &str, needs: NodeKind| {
+        check.fail(
+            format!("{path}.{field}"),
+            Kind::Invalid,
+            format!("expected a node of kind \"{}\" for this effect; {:?} is a {}", needs.as_str(), fault.node, kind.as_str()),
+        );
+    };
+    let service_effects: [(&str, bool); 5] = [
+        ("slowdown", fault.slowdown.is_some()),
+        ("added_latency", fault.added_latency.is_some()),
+        ("error_rate", fault.error_rate.is_some()),
+        ("outage", fault.outage.is_some()),
+        ("workers_lost", fault.workers_lost.is_some()),
+    ];
+    for (field, present) in service_effects {
+        if present {
+            effect_count += 1;
+            if kind != NodeKind::Service {
+                wrong_kind(check, field, NodeKind::Service);
+            }
+        }
+    }
+    if fault.surge.is_some() {
+        effect_count += 1;
+        if kind != NodeKind::Client {
+            wrong_kind(check, "surge", NodeKind::Client);
+        }
+    }
+    if effect_count == 0 {
+        check.fail(path, Kind::Invalid, "expected at least one effect: slowdown, added_latency, error_rate, outage, workers_lost (services) or surge (clients)");
+    }
+    if let Some(slowdown) = fault.slowdown {
+        if check.number(&format!("{path}.slowdown"), slowdown, 0.001, FACTOR_MAX) {
+            effects.slowdown = slowdown;
+        }
+    }
+    if let Some(added_latency) = fault.added_latency {
+        effects.added_latency = check.span(&format!("{path}.added_latency"), added_latency, SimDuration::ZERO, SPAN_MAX);
+    }
+    if let Some(error_rate) = fault.error_rate {
+        if check.probability(&format!("{path}.error_rate"), error_rate) {
+            effects.error_rate = error_rate;
+        }
+    }
+    effects.outage = fault.outage;
+    if let Some(workers_lost) = fault.workers_lost {
+        if workers_lost == 0 {
+            check.fail(format!("{path}.workers_lost"), Kind::Invalid, "expected at least 1 worker lost");
+        }
+        effects.workers_lost = workers_lost;
+    }
+    if let Some(surge) = fault.surge {
+        if check.number(&format!("{path}.surge"), surge, 0.0, FACTOR_MAX) {
+            effects.surge = surge;
+        }
+    }
+    Some(FaultModel { node, start: SimTime(start.0), end: SimTime(end.0.min(duration.0.max(start.0))), effects })
+}

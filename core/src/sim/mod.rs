@@ -1,0 +1,338 @@
+//! The simulation: clients, services and call edges driven by the event queue.
+//!
+//! Lifecycle of a request (see DESIGN.md for the vocabulary):
+//!
+//! ```text
+//!  client arrival -> request -> attempt --network--> service: start now | queue | reject
+//!        ^                        |  timeout timer        |            (outage: refuse / swallow)
+//!        |                        |                   service done
+//!    retry after backoff  <-- timeout / error <--network-- response (discarded if too late)
+//! ```
+//!
+//! A timeout does not reach the server: the timed-out attempt keeps its place in the queue or
+//! its worker, and its service time is counted as wasted work when it completes.
+
+mod client;
+mod report;
+mod service;
+mod state;
+
+use crate::digest::Digest;
+use crate::engine::{Arena, EventQueue, Handle};
+use crate::metrics::histogram::Histogram;
+use crate::metrics::series::{Series, LATENCY_QUANTILES};
+use crate::prelude::*;
+use crate::rng::Stream;
+use crate::scenario::{FaultEffects, NodeKind, ValidScenario};
+use crate::time::SimTime;
+use state::*;
+
+pub use state::Totals;
+
+/// Why a run stopped before its end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StopReason {
+    /// It processed `limits.events_max` events.
+    EventsLimit { limit: u64 },
+    /// It had `limits.in_flight_max` attempts alive at once.
+    InFlightLimit { limit: u32 },
+}
+
+/// Where a run is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunStatus {
+    Running,
+    Finished,
+    Stopped { reason: StopReason, at: SimTime },
+}
+
+/// What happens at a point in simulated time.
+#[derive(Clone, Copy, Debug)]
+enum Event {
+    /// A client's next request; stale unless `generation` matches the client's.
+    Arrival { client: u16, generation: u32 },
+    /// A client's scheduled rate change.
+    RateChange { client: u16 },
+    /// An attempt reaches its service after the network delay.
+    AttemptArrives(Handle),
+    /// A worker finishes an attempt.
+    ServiceDone(Handle),
+    /// A response reaches the caller after the network delay.
+    ResponseArrives(Handle),
+    /// The caller's per-attempt timeout; stale if the attempt already ended for the caller.
+    AttemptTimeout(Handle),
+    /// A request's backoff is over: send its next attempt.
+    RetryDue(Handle),
+    FaultStart(u16),
+    FaultEnd(u16),
+}
+
+impl Event {
+    /// A stable code and id for the digest (never a `usize` or an address).
+    fn digest_word(&self) -> u64 {
+        let (code, id): (u64, u64) = match *self {
+            Event::Arrival { client, .. } => (1, u64::from(client)),
+            Event::RateChange { client } => (2, u64::from(client)),
+            Event::AttemptArrives(handle) => (3, u64::from(handle.index)),
+            Event::ServiceDone(handle) => (4, u64::from(handle.index)),
+            Event::ResponseArrives(handle) => (5, u64::from(handle.index)),
+            Event::AttemptTimeout(handle) => (6, u64::from(handle.index)),
+            Event::RetryDue(handle) => (7, u64::from(handle.index)),
+            Event::FaultStart(fault) => (8, u64::from(fault)),
+            Event::FaultEnd(fault) => (9, u64::from(fault)),
+        };
+        code | (id << 8)
+    }
+}
+
+/// One run of a scenario. Create it, advance it with [`Simulation::run_until`] (to animate or
+/// report progress) or [`Simulation::run_to_end`], and read results with
+/// [`Simulation::report`] at any point.
+pub struct Simulation {
+    model: ValidScenario,
+    now: SimTime,
+    end: SimTime,
+    events: EventQueue<Event>,
+    clients: Vec<ClientState>,
+    services: Vec<ServiceState>,
+    edges: Vec<EdgeState>,
+    requests: Arena<Request>,
+    attempts: Arena<Attempt>,
+    fault_active: Vec<bool>,
+    series: Series,
+    /// Index of the bucket that `now` falls in.
+    bucket: u32,
+    next_bucket_start: SimTime,
+    /// Latencies of requests that succeeded in the current bucket.
+    bucket_latency: Histogram,
+    totals: Totals,
+    digest: Digest,
+    events_processed: u64,
+    status: RunStatus,
+}
+
+impl Simulation {
+    /// Prepares a run: random streams, first arrivals, fault timeline.
+    pub fn new(model: &ValidScenario) -> Simulation {
+        let seed = model.seed;
+        let clients = model
+            .clients
+            .iter()
+            .map(|client| ClientState {
+                rate_per_s: client.rate_per_s,
+                surge: 1.0,
+                arrival_generation: 0,
+                next_constant_arrival_ns: 0.0,
+                arrivals: Stream::new(seed, client.arrival_stream_id),
+            })
+            .collect();
+        let services = model
+            .services
+            .iter()
+            .map(|service| ServiceState {
+                busy: 0,
+                available: service.workers,
+                queue: VecDeque::new(),
+                effects: FaultEffects::NONE,
+                error_rate: service.error_rate,
+                levels_since: SimTime::ZERO,
+                wait_ns_sum: 0,
+                started: 0,
+                service_times: Stream::new(seed, service.service_time_stream_id),
+                errors: Stream::new(seed, service.error_stream_id),
+            })
+            .collect();
+        let edges = model
+            .edges
+            .iter()
+            .map(|edge| EdgeState {
+                network: Stream::new(seed, edge.network_stream_id),
+                jitter: Stream::new(seed, edge.jitter_stream_id),
+                latency: Histogram::new(),
+                attempt_latency: Histogram::new(),
+            })
+            .collect();
+        let series = Series::new(model.bucket, model.bucket_count, model.edges.len(), model.services.len());
+        let mut simulation = Simulation {
+            now: SimTime::ZERO,
+            end: model.end(),
+            events: EventQueue::new(),
+            clients,
+            services,
+            edges,
+            requests: Arena::new(),
+            attempts: Arena::new(),
+            fault_active: vec![false; model.faults.len()],
+            series,
+            bucket: 0,
+            next_bucket_start: SimTime(model.bucket.0),
+            bucket_latency: Histogram::new(),
+            totals: Totals::default(),
+            digest: Digest::default(),
+            events_processed: 0,
+            status: RunStatus::Running,
+            model: model.clone(),
+        };
+        // Faults first: a fault starting at t=0 is in force for the first arrival at t=0.
+        for (index, fault) in model.faults.iter().enumerate() {
+            simulation.events.schedule(fault.start, Event::FaultStart(index as u16));
+            simulation.events.schedule(fault.end, Event::FaultEnd(index as u16));
+        }
+        for (index, client) in model.clients.iter().enumerate() {
+            for &(at, _) in &client.rate_changes {
+                simulation.events.schedule(at, Event::RateChange { client: index as u16 });
+            }
+            simulation.schedule_next_arrival(index as u16);
+        }
+        simulation
+    }
+
+    pub fn now(&self) -> SimTime {
+        self.now
+    }
+    pub fn end(&self) -> SimTime {
+        self.end
+    }
+    pub fn status(&self) -> RunStatus {
+        self.status
+    }
+    pub fn events_processed(&self) -> u64 {
+        self.events_processed
+    }
+    pub fn scenario(&self) -> &ValidScenario {
+        &self.model
+    }
+    pub fn series(&self) -> &Series {
+        &self.series
+    }
+    pub fn totals(&self) -> &Totals {
+        &self.totals
+    }
+    /// Buckets completed so far.
+    pub fn buckets_done(&self) -> u32 {
+        self.bucket
+    }
+    /// The digest of the events processed so far, as 16 hex digits.
+    pub fn digest_hex(&self) -> String {
+        self.digest.hex()
+    }
+
+    /// Processes every event before `limit` (or the end of the run), then stops there.
+    pub fn run_until(&mut self, limit: SimTime) -> RunStatus {
+        let limit = limit.min(self.end);
+        let events_max = self.model.events_max;
+        while self.status == RunStatus::Running {
+            let Some((time, event)) = self.events.pop_before(limit) else { break };
+            if time >= self.next_bucket_start {
+                self.close_buckets_through(time);
+            }
+            self.now = time;
+            self.events_processed += 1;
+            if self.events_processed > events_max {
+                self.stop(StopReason::EventsLimit { limit: events_max });
+                break;
+            }
+            self.digest.mix(time.0);
+            self.digest.mix(event.digest_word());
+            self.dispatch(event);
+        }
+        if self.status == RunStatus::Running {
+            self.now = self.now.max(limit);
+            if limit >= self.end {
+                self.close_buckets_through(self.end);
+                self.status = RunStatus::Finished;
+            }
+        }
+        self.status
+    }
+
+    /// Runs to the end of the scenario (or until a limit stops it).
+    pub fn run_to_end(&mut self) -> RunStatus {
+        self.run_until(self.end)
+    }
+
+    fn stop(&mut self, reason: StopReason) {
+        if self.status == RunStatus::Running {
+            self.status = RunStatus::Stopped { reason, at: self.now };
+            // Close the bucket in progress so the series show what happened up to the stop.
+            let through = self.now;
+            self.close_current_bucket_partially(through);
+        }
+    }
+
+    fn dispatch(&mut self, event: Event) {
+        match event {
+            Event::Arrival { client, generation } => self.on_arrival(client, generation),
+            Event::RateChange { client } => self.on_rate_change(client),
+            Event::AttemptArrives(attempt) => self.on_attempt_arrives(attempt),
+            Event::ServiceDone(attempt) => self.on_service_done(attempt),
+            Event::ResponseArrives(attempt) => self.on_response_arrives(attempt),
+            Event::AttemptTimeout(attempt) => self.on_attempt_timeout(attempt),
+            Event::RetryDue(request) => self.send_attempt(request),
+            Event::FaultStart(fault) => self.set_fault(fault, true),
+            Event::FaultEnd(fault) => self.set_fault(fault, false),
+        }
+    }
+
+    /// Turns a fault on or off and recomputes the combined effects on its node.
+    fn set_fault(&mut self, fault: u16, active: bool) {
+        self.fault_active[usize::from(fault)] = active;
+        let node = self.model.faults[usize::from(fault)].node;
+        let mut effects = FaultEffects::NONE;
+        for (model, &on) in self.model.faults.iter().zip(&self.fault_active) {
+            if on && model.node == node {
+                effects = effects.combine(model.effects);
+            }
+        }
+        let node_model = &self.model.nodes[usize::from(node)];
+        let index = node_model.index;
+        match node_model.kind {
+            NodeKind::Client => {
+                self.clients[usize::from(index)].surge = effects.surge;
+                self.restart_arrivals(index);
+            }
+            NodeKind::Service => self.set_service_effects(index, effects),
+        }
+    }
+
+    /// Closes every bucket that ends at or before `time`.
+    fn close_buckets_through(&mut self, time: SimTime) {
+        while self.bucket < self.series.bucket_count && time >= self.next_bucket_start {
+            let boundary = self.next_bucket_start.min(self.end);
+            self.close_current_bucket_partially(boundary);
+            self.bucket += 1;
+            self.next_bucket_start += self.model.bucket;
+            // A queue that only shrinks during the next bucket still peaked at its start.
+            if let Some(bucket) = self.bucket_index() {
+                for (index, service) in self.services.iter().enumerate() {
+                    self.series.services[index][bucket].queue_max = service.queue.len() as u32;
+                }
+            }
+        }
+    }
+
+    /// Records the levels of the current bucket up to `time` (its end, or a stop).
+    fn close_current_bucket_partially(&mut self, time: SimTime) {
+        let Some(bucket) = self.bucket_index() else { return };
+        for index in 0..self.services.len() {
+            self.integrate_levels(index, time);
+            let service = &self.services[index];
+            let record = &mut self.series.services[index][bucket];
+            record.queue_end = service.queue.len() as u32;
+            record.workers_available = service.available;
+        }
+        let system = &mut self.series.system[bucket];
+        system.requests_in_flight = self.requests.len();
+        system.attempts_in_flight = self.attempts.len();
+        system.latency_ns = (self.bucket_latency.count() > 0).then(|| {
+            LATENCY_QUANTILES.map(|quantile| self.bucket_latency.quantile(quantile).unwrap_or(0))
+        });
+        self.bucket_latency.clear();
+    }
+
+    /// The bucket `now` is in, if the run has not passed its last bucket.
+    #[inline]
+    fn bucket_index(&self) -> Option<usize> {
+        (self.bucket < self.series.bucket_count).then_some(self.bucket as usize)
+    }
+}

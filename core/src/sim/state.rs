@@ -1,0 +1,105 @@
+//! The live state of entities during a run.
+
+use crate::engine::Handle;
+use crate::metrics::histogram::Histogram;
+use crate::prelude::*;
+use crate::rng::Stream;
+use crate::scenario::FaultEffects;
+use crate::time::{SimDuration, SimTime};
+
+pub(super) struct ClientState {
+    /// The scheduled rate (before any surge), requests per second.
+    pub rate_per_s: f64,
+    /// Rate multiplier of active surge faults.
+    pub surge: f64,
+    /// Bumped whenever the arrival process restarts, to cancel the pending arrival.
+    pub arrival_generation: u32,
+    /// For constant arrivals: the exact (fractional) time of the next arrival, in ns.
+    pub next_constant_arrival_ns: f64,
+    pub arrivals: Stream,
+}
+
+pub(super) struct ServiceState {
+    pub busy: u32,
+    /// Workers not lost to a fault.
+    pub available: u32,
+    pub queue: VecDeque<Handle>,
+    pub effects: FaultEffects,
+    /// The service's own error rate combined with active faults'.
+    pub error_rate: f64,
+    /// Busy-worker and queue-length integrals are accumulated up to this time.
+    pub levels_since: SimTime,
+    /// Total time attempts waited in the queue before service, in nanoseconds.
+    pub wait_ns_sum: u128,
+    /// Attempts that started service.
+    pub started: u64,
+    pub service_times: Stream,
+    pub errors: Stream,
+}
+
+pub(super) struct EdgeState {
+    pub network: Stream,
+    pub jitter: Stream,
+    /// End-to-end latency of requests that succeeded.
+    pub latency: Histogram,
+    /// Latency of attempts that got a response in time.
+    pub attempt_latency: Histogram,
+}
+
+pub(super) struct Request {
+    pub edge: u16,
+    pub created_at: SimTime,
+    pub attempts_made: u32,
+    /// The backoff wait before the previous retry (for decorrelated jitter).
+    pub previous_wait: SimDuration,
+}
+
+/// How the server answered an attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Answer {
+    /// Not answered yet (queued, in service, swallowed by a hang).
+    Pending,
+    Success,
+    /// Served, but failed.
+    Error,
+    /// Refused without service: queue full or node down.
+    Rejected,
+}
+
+pub(super) struct Attempt {
+    pub request: Handle,
+    pub edge: u16,
+    pub service: u16,
+    pub sent_at: SimTime,
+    pub arrived_at: SimTime,
+    pub started_at: SimTime,
+    /// Service time spent on this attempt, once served.
+    pub service_ns: u64,
+    pub answer: Answer,
+    /// The caller still waits for this attempt (false after its timeout fired).
+    pub awaited: bool,
+    /// The server is done with it (answered, or swallowed).
+    pub server_done: bool,
+    /// Decided when service starts.
+    pub will_fail: bool,
+}
+
+/// Whole-run counters.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Totals {
+    pub requests: u64,
+    pub attempts: u64,
+    pub retries: u64,
+    pub succeeded: u64,
+    pub failed_timeout: u64,
+    pub failed_error: u64,
+    pub failed_rejected: u64,
+    pub attempt_timeouts: u64,
+    pub attempt_errors: u64,
+    pub attempt_rejections: u64,
+    /// Responses that arrived after the caller's timeout and were discarded.
+    pub late_responses: u64,
+    /// Worker time spent on attempts whose caller had given up.
+    pub wasted_ns: u128,
+    pub busy_ns: u128,
+}
