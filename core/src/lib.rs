@@ -35,6 +35,7 @@ pub mod rng;
 pub mod scenario;
 pub mod sim;
 pub mod time;
+mod ziggurat_tables;
 
 pub use report::RunReport;
 pub use scenario::{parse_scenario, ScenarioError, ValidScenario};

@@ -52,6 +52,10 @@ pub struct Summary {
     pub attempt_rejections: u64,
     /// Answers that came after the caller gave up, and were discarded.
     pub late_responses: u64,
+    /// Attempts the callers still waited for when the run ended.
+    pub attempts_awaited_at_end: u64,
+    /// Attempts still queued or in service at the end whose callers had given up.
+    pub attempts_abandoned_at_end: u64,
     pub offered_per_s: f64,
     pub goodput_per_s: f64,
     /// End-to-end latency of requests that succeeded.
@@ -106,8 +110,10 @@ pub enum NodeDetail {
         /// Time-averaged queue length.
         mean_queue_length: f64,
         max_queue_length: u32,
-        /// Attempts that waited, served or queued, at the end.
+        /// Attempts waiting in the queue at the end.
         queued_at_end: u32,
+        /// Attempts in service at the end.
+        in_service_at_end: u32,
         wasted_work_share: f64,
     },
 }

@@ -55,13 +55,70 @@ fn syntax_message(error: &serde_json::Error) -> String {
     }
 }
 
-fn from_value(value: Value) -> Result<Scenario, ScenarioErrors> {
-    serde_path_to_error::deserialize(&value).map_err(|error| {
-        let path = error.path().to_string();
-        let path = if path == "." { String::new() } else { path };
-        let message = error.inner().to_string();
-        ScenarioErrors::one(ScenarioError::new(path, ScenarioErrorKind::Shape, friendly_shape_message(&message)))
+fn from_value(mut value: Value) -> Result<Scenario, ScenarioErrors> {
+    // Nodes are deserialised one by one below: serde loses the path inside an internally
+    // tagged enum ("kind"), and users need to be told `nodes[1].workers`, not `nodes[1]`.
+    let nodes = value.as_object_mut().and_then(|object| object.insert("nodes".into(), Value::Array(Vec::new())));
+    let mut scenario: Scenario = deserialize_at("", &value)?;
+    match nodes {
+        None => {}
+        Some(Value::Array(items)) => {
+            for (index, item) in items.iter().enumerate() {
+                scenario.nodes.push(node_from_value(item, &format!("nodes[{index}]"))?);
+            }
+        }
+        Some(other) => {
+            return Err(shape_error("nodes", format!("expected an array of nodes, got {}", json_type(&other))));
+        }
+    }
+    Ok(scenario)
+}
+
+fn node_from_value(value: &Value, path: &str) -> Result<Node, ScenarioErrors> {
+    let Value::Object(object) = value else {
+        return Err(shape_error(path, format!("expected a node object with a kind, got {}", json_type(value))));
+    };
+    let mut fields = object.clone();
+    let kind = fields.remove("kind");
+    let fields = Value::Object(fields);
+    match kind.as_ref().and_then(Value::as_str) {
+        Some("client") => deserialize_at(path, &fields).map(Node::Client),
+        Some("service") => deserialize_at(path, &fields).map(Node::Service),
+        Some(other) => Err(shape_error(
+            format!("{path}.kind"),
+            format!("unknown variant `{other}`, expected `client` or `service`"),
+        )),
+        None => Err(shape_error(format!("{path}.kind"), "missing: expected \"client\" or \"service\"")),
+    }
+}
+
+/// Deserialises `value`, naming the offending field relative to `prefix` on error.
+fn deserialize_at<T: serde::de::DeserializeOwned>(prefix: &str, value: &Value) -> Result<T, ScenarioErrors> {
+    serde_path_to_error::deserialize(value).map_err(|error| {
+        let inner = error.path().to_string();
+        let path = match (prefix.is_empty(), inner.as_str()) {
+            (_, ".") => prefix.to_string(),
+            (true, _) => inner,
+            (false, _) if inner.starts_with('[') => format!("{prefix}{inner}"),
+            (false, _) => format!("{prefix}.{inner}"),
+        };
+        shape_error(path, friendly_shape_message(&error.inner().to_string()))
     })
+}
+
+fn shape_error(path: impl Into<String>, message: impl Into<String>) -> ScenarioErrors {
+    ScenarioErrors::one(ScenarioError::new(path, ScenarioErrorKind::Shape, message))
+}
+
+fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
 }
 
 /// Rewrites serde's wording where it would puzzle a user.

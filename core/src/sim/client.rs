@@ -41,9 +41,11 @@ impl Simulation {
         let at = match self.model.clients[usize::from(client)].arrivals {
             Arrivals::Poisson => self.now + SimDuration(f64_to_ns(state.arrivals.standard_exponential() * gap_ns)),
             Arrivals::Constant => {
-                // Accumulate in exact fractional nanoseconds so long runs do not drift.
+                // The first arrival is at the start (of the run or of the new rate); later
+                // ones are accumulated in fractional nanoseconds so long runs do not drift.
+                let at = SimTime(f64_to_ns(state.next_constant_arrival_ns)).max(self.now);
                 state.next_constant_arrival_ns += gap_ns;
-                SimTime(f64_to_ns(state.next_constant_arrival_ns)).max(self.now)
+                at
             }
         };
         if at < self.end {

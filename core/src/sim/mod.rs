@@ -227,11 +227,11 @@ impl Simulation {
                 self.close_buckets_through(time);
             }
             self.now = time;
-            self.events_processed += 1;
-            if self.events_processed > events_max {
+            if self.events_processed == events_max {
                 self.stop(StopReason::EventsLimit { limit: events_max });
                 break;
             }
+            self.events_processed += 1;
             self.digest.mix(time.0);
             self.digest.mix(event.digest_word());
             self.dispatch(event);

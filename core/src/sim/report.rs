@@ -227,6 +227,8 @@ impl Simulation {
             attempt_errors: totals.attempt_errors,
             attempt_rejections: totals.attempt_rejections,
             late_responses: totals.late_responses,
+            attempts_awaited_at_end: self.attempts.iter().filter(|a| a.awaited).count() as u64,
+            attempts_abandoned_at_end: self.attempts.iter().filter(|a| !a.awaited).count() as u64,
             offered_per_s: ratio(totals.requests as f64, seconds),
             goodput_per_s: ratio(totals.succeeded as f64, seconds),
             latency_ms: percentiles_ms(&latency),
@@ -277,6 +279,7 @@ impl Simulation {
                             mean_queue_length: ratio(sum(|b| b.queue_ns) as f64, span_ns),
                             max_queue_length: buckets.iter().map(|b| b.queue_max).max().unwrap_or(0),
                             queued_at_end: state.queue.len() as u32,
+                            in_service_at_end: state.busy,
                             wasted_work_share: ratio(sum(|b| b.wasted_ns) as f64, busy_ns).min(1.0),
                         }
                     }

@@ -14,7 +14,7 @@ pub(super) struct ClientState {
     pub surge: f64,
     /// Bumped whenever the arrival process restarts, to cancel the pending arrival.
     pub arrival_generation: u32,
-    /// For constant arrivals: the exact (fractional) time of the next arrival, in ns.
+    /// For constant arrivals: the exact (fractional) time of the arrival to schedule next, in ns.
     pub next_constant_arrival_ns: f64,
     pub arrivals: Stream,
 }

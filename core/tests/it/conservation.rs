@@ -1,0 +1,48 @@
+//! Every request and every attempt ends in exactly one outcome.
+
+use crate::{golden_scenarios, run};
+use stormglass_core::report::{NodeDetail, RunReport};
+
+/// Checks the bookkeeping identities of a finished run.
+pub fn assert_conserved(report: &RunReport, label: &str) {
+    let s = &report.summary;
+    assert_eq!(s.requests, s.succeeded + s.failed + s.unfinished, "{label}: requests = succeeded + failed + unfinished");
+    assert_eq!(s.failed, s.failed_timeout + s.failed_error + s.failed_rejected, "{label}: failures by kind");
+    assert_eq!(s.attempts, s.requests + s.retries, "{label}: attempts = requests + retries");
+    // Each successful request ends with exactly one successful attempt.
+    assert_eq!(
+        s.attempts,
+        s.succeeded + s.attempt_errors + s.attempt_rejections + s.attempt_timeouts + s.attempts_awaited_at_end,
+        "{label}: every attempt ends once for its caller"
+    );
+    let mut arrivals_total = 0;
+    for node in &report.nodes {
+        if let NodeDetail::Service { arrivals, completed, rejected, dropped, queued_at_end, in_service_at_end, .. } = node.detail {
+            assert_eq!(
+                arrivals,
+                completed + rejected + dropped + u64::from(queued_at_end) + u64::from(in_service_at_end),
+                "{label}: every arrival at {} ends once for the server",
+                node.id
+            );
+            arrivals_total += arrivals;
+        }
+    }
+    // Attempts still on the network at the end never arrived; none arrive twice.
+    assert!(arrivals_total <= s.attempts, "{label}: arrivals {arrivals_total} <= attempts {}", s.attempts);
+    // Series agree with totals.
+    let offered: f64 = report.series.system["offered_per_s"].iter().sum::<f64>() * report.series.bucket_s;
+    let last_bucket_short = report.duration_s % report.series.bucket_s != 0.0;
+    if !last_bucket_short {
+        assert!((offered - s.requests as f64).abs() < 0.5, "{label}: offered series sums to requests ({offered} vs {})", s.requests);
+    }
+}
+
+#[test]
+fn golden_scenarios_and_presets_conserve_requests_and_attempts() {
+    for (name, json) in golden_scenarios() {
+        let value: serde_json::Value = serde_json::from_str(&json).expect("golden scenario is JSON");
+        let report = run(&value);
+        assert_eq!(report.status, "finished", "{name}");
+        assert_conserved(&report, &name);
+    }
+}

@@ -1,0 +1,191 @@
+//! Property tests: random scenarios never panic, always conserve requests and attempts, and
+//! run the same twice; random corruptions of a scenario give errors, never panics.
+
+use crate::conservation::assert_conserved;
+use crate::run;
+use proptest::prelude::*;
+use serde_json::{json, Value};
+use stormglass_core::scenario::parse_scenario;
+use stormglass_core::Simulation;
+
+fn duration_ms(low: u64, high: u64) -> impl Strategy<Value = String> {
+    (low..=high).prop_map(|ms| format!("{ms}ms"))
+}
+
+fn dist() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        duration_ms(0, 30).prop_map(|d| json!({ "constant": d })),
+        duration_ms(1, 30).prop_map(|d| json!({ "exponential": { "mean": d } })),
+        (1u64..20, 1u64..10).prop_map(|(p50, factor)| json!({ "lognormal": { "p50": format!("{p50}ms"), "p99": format!("{}ms", p50 * factor) } })),
+        (0u64..10, 0u64..20).prop_map(|(min, extra)| json!({ "uniform": { "min": format!("{min}ms"), "max": format!("{}ms", min + extra) } })),
+        (1u64..10, 20u64..200, 0.5f64..0.99).prop_map(|(fast, slow, weight)| json!({ "mixture": [
+            { "weight": weight, "dist": { "constant": format!("{fast}ms") } },
+            { "weight": 1.0 - weight, "dist": { "exponential": { "mean": format!("{slow}ms") } } }
+        ] })),
+    ]
+}
+
+fn retry() -> impl Strategy<Value = Value> {
+    let backoff = prop_oneof![
+        Just(json!("none")),
+        duration_ms(0, 50).prop_map(|d| json!({ "constant": d })),
+        (1u64..20, 20u64..500).prop_map(|(base, cap)| json!({ "exponential": { "base": format!("{base}ms"), "cap": format!("{cap}ms") } })),
+    ];
+    (1u32..5, backoff, prop_oneof![Just("none"), Just("full"), Just("equal"), Just("decorrelated")]).prop_map(
+        |(max_attempts, backoff, jitter)| {
+            let exponential = backoff.get("exponential").is_some();
+            let jitter = if jitter == "decorrelated" && !exponential { "full" } else { jitter };
+            json!({ "max_attempts": max_attempts, "backoff": backoff, "jitter": jitter })
+        },
+    )
+}
+
+prop_compose! {
+    fn client(index: usize, services: usize)(
+        rate in 0.0f64..3000.0,
+        constant in any::<bool>(),
+        target in 0..services,
+        timeout in proptest::option::of(duration_ms(1, 300)),
+        delay in proptest::option::of(dist()),
+        retry in proptest::option::of(retry()),
+        change in proptest::option::of((1u64..10, 0.0f64..3000.0)),
+    ) -> Value {
+        let mut call = json!({ "to": format!("s{target}") });
+        if let Some(timeout) = timeout { call["timeout"] = json!(timeout); }
+        if let Some(delay) = delay { call["network_delay"] = delay; }
+        if let Some(retry) = retry { call["retry"] = retry; }
+        let mut node = json!({ "kind": "client", "id": format!("c{index}"), "rate": rate,
+            "arrivals": if constant { "constant" } else { "poisson" }, "calls": [call] });
+        if let Some((at_s, rate)) = change { node["rate_changes"] = json!([{ "at": format!("{at_s}s"), "rate": rate }]); }
+        node
+    }
+}
+
+prop_compose! {
+    fn service(index: usize)(
+        workers in 1u32..20,
+        capacity in proptest::option::of(0u32..100),
+        lifo in any::<bool>(),
+        service_time in dist(),
+        error_rate in prop_oneof![Just(0.0), 0.0f64..0.5],
+    ) -> Value {
+        let mut queue = json!({ "discipline": if lifo { "lifo" } else { "fifo" } });
+        if let Some(capacity) = capacity { queue["capacity"] = json!(capacity); }
+        json!({ "kind": "service", "id": format!("s{index}"), "workers": workers, "queue": queue,
+            "service_time": service_time, "error_rate": error_rate })
+    }
+}
+
+fn fault(clients: usize, services: usize) -> impl Strategy<Value = Value> {
+    let service_effect = prop_oneof![
+        (1.0f64..5.0).prop_map(|f| json!({ "slowdown": f })),
+        duration_ms(0, 50).prop_map(|d| json!({ "added_latency": d })),
+        (0.0f64..1.0).prop_map(|p| json!({ "error_rate": p })),
+        prop_oneof![Just("fail_fast"), Just("hang")].prop_map(|o| json!({ "outage": o })),
+        (1u32..30).prop_map(|n| json!({ "workers_lost": n })),
+    ];
+    (0..clients + services, service_effect, 0.0f64..4.0, 0u64..8, 1u64..8).prop_map(move |(node, effect, surge, start, length)| {
+        let mut fault = if node < clients {
+            json!({ "node": format!("c{node}"), "surge": surge })
+        } else {
+            let mut fault = effect;
+            fault["node"] = json!(format!("s{}", node - clients));
+            fault
+        };
+        fault["start"] = json!(format!("{start}s"));
+        fault["end"] = json!(format!("{}s", start + length));
+        fault
+    })
+}
+
+fn scenario() -> impl Strategy<Value = Value> {
+    (1usize..4, 1usize..4).prop_flat_map(|(clients, services)| {
+        let client_nodes: Vec<_> = (0..clients).map(|i| client(i, services)).collect();
+        let service_nodes: Vec<_> = (0..services).map(service).collect();
+        (client_nodes, service_nodes, proptest::collection::vec(fault(clients, services), 0..3), 1u64..10, any::<u32>())
+            .prop_map(|(mut nodes, services, mut faults, duration_s, seed)| {
+                nodes.extend(services);
+                // Faults start inside the run.
+                for fault in &mut faults {
+                    let start_s = fault["start"].as_str().unwrap().trim_end_matches('s').parse::<u64>().unwrap() % duration_s;
+                    let length_s = fault["end"].as_str().unwrap().trim_end_matches('s').parse::<u64>().unwrap() + 1;
+                    fault["start"] = json!(format!("{start_s}s"));
+                    fault["end"] = json!(format!("{}s", start_s + length_s));
+                }
+                json!({ "version": 1, "seed": seed, "duration": format!("{duration_s}s"),
+                        "limits": { "in_flight_max": 200000 }, "nodes": nodes, "faults": faults })
+            })
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_scenarios_conserve_and_repeat(scenario in scenario()) {
+        let first = run(&scenario);
+        assert_conserved(&first, &scenario.to_string());
+        let second = run(&scenario);
+        prop_assert_eq!(first.digest, second.digest);
+    }
+}
+
+/// Every path to a value inside `value`, as JSON pointers.
+fn pointers(value: &Value, prefix: String, out: &mut Vec<String>) {
+    out.push(prefix.clone());
+    match value {
+        Value::Object(map) => map.iter().for_each(|(k, v)| pointers(v, format!("{prefix}/{k}"), out)),
+        Value::Array(items) => items.iter().enumerate().for_each(|(i, v)| pointers(v, format!("{prefix}/{i}"), out)),
+        _ => {}
+    }
+}
+
+fn hostile_value() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(|n| json!(n)),
+        any::<f64>().prop_map(|f| json!(f)),
+        Just(json!(1e300)),
+        Just(json!(-1)),
+        Just(json!(u64::MAX)),
+        prop_oneof![Just(""), Just("fast"), Just("10ms"), Just("-1s"), Just("99999999h"), Just("api"), Just("clients"), Just("hang")]
+            .prop_map(|s| json!(s)),
+        Just(json!([])),
+        Just(json!({})),
+        Just(json!({ "exponential": { "mean": "0ms" } })),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 500, ..ProptestConfig::default() })]
+
+    /// Replace any one value of a preset by something hostile: the result is an error naming
+    /// a field, or a scenario that runs; never a panic.
+    #[test]
+    fn corrupted_scenarios_give_errors_not_panics(choice in any::<prop::sample::Index>(), replacement in hostile_value()) {
+        let preset = stormglass_core::presets::find("retry-storm").unwrap().json;
+        let mut value: Value = serde_json::from_str(preset).unwrap();
+        value["duration"] = json!("2s");
+        let mut paths = Vec::new();
+        pointers(&value, String::new(), &mut paths);
+        let path = choice.get(&paths).clone();
+        if path.is_empty() {
+            value = replacement;
+        } else if let Some(slot) = value.pointer_mut(&path) {
+            *slot = replacement;
+        }
+        match parse_scenario(&value.to_string()) {
+            Ok(model) => {
+                let mut simulation = Simulation::new(&model);
+                simulation.run_until(stormglass_core::SimTime(2_000_000_000));
+            }
+            Err(errors) => {
+                prop_assert!(!errors.0.is_empty());
+                for error in &errors.0 {
+                    prop_assert!(!error.message.is_empty());
+                }
+            }
+        }
+    }
+}
