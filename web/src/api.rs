@@ -1,0 +1,347 @@
+//! The wasm-bindgen exports: what JavaScript may call.
+//!
+//! Long-lived state stays in wasm behind two handles: [`RunHandle`] (a simulation being stepped, in
+//! the worker) and [`Figures`] (a finished or partial run being drawn, on the page). Everything
+//! else is a function of plain data. Every JS-provided value is checked; failures are thrown
+//! as `Error` objects with an `errors: [{path, kind, message}]` list (see `errors`).
+
+use crate::canvas::Surface;
+use crate::charts::{self, Chart};
+use crate::errors::{self, to_js};
+use crate::format::{self, Unit};
+use crate::graph::{self, Layout};
+use crate::palette;
+use crate::view::{FaultWindow, RunView};
+use serde::Serialize;
+use stormglass_core::presets::{DEFAULT_PRESET, PRESETS};
+use stormglass_core::scenario::{parse_duration, parse_scenario, parse_scenario_format, FaultEffects, Outage, ValidScenario};
+use stormglass_core::time::{NS_PER_MS, NS_PER_S};
+use stormglass_core::{RunStatus, SimTime, Simulation};
+use wasm_bindgen::prelude::*;
+
+/// Runs once when the module is instantiated: panics are logged with their message and
+/// location (the page turns the trap that follows into a visible banner).
+#[wasm_bindgen(start)]
+pub fn start() {
+    console_error_panic_hook::set_once();
+}
+
+#[derive(Serialize)]
+struct PresetInfo {
+    /// Stable name, as in links and on the command line.
+    name: &'static str,
+    /// The scenario's own name, for people.
+    title: String,
+    description: String,
+    what_to_try: String,
+    json: &'static str,
+}
+
+/// The built-in scenarios: `[{name, title, description, what_to_try, json}]`.
+#[wasm_bindgen]
+pub fn presets() -> Result<JsValue, JsValue> {
+    let list: Vec<PresetInfo> = PRESETS
+        .iter()
+        .map(|preset| {
+            // A preset that fails to parse is still listed (by name): choosing it shows its
+            // errors like any other scenario, instead of hiding it.
+            let scenario = parse_scenario_format(preset.json).ok();
+            PresetInfo {
+                name: preset.name,
+                title: scenario.as_ref().map_or_else(|| preset.name.to_string(), |s| s.name.clone()),
+                description: scenario.as_ref().map(|s| s.description.clone()).unwrap_or_default(),
+                what_to_try: scenario.as_ref().map(|s| s.what_to_try.clone()).unwrap_or_default(),
+                json: preset.json,
+            }
+        })
+        .collect();
+    to_js(&list)
+}
+
+/// The preset the playground opens on.
+#[wasm_bindgen]
+pub fn default_preset() -> String {
+    DEFAULT_PRESET.to_string()
+}
+
+#[derive(Serialize)]
+struct Validation<'a> {
+    ok: bool,
+    errors: &'a [stormglass_core::ScenarioError],
+}
+
+/// Checks scenario JSON: `{ok: true, errors: []}` or `{ok: false, errors: [{path, kind, message}]}`.
+#[wasm_bindgen]
+pub fn validate_scenario(scenario_json: &str) -> Result<JsValue, JsValue> {
+    match parse_scenario(scenario_json) {
+        Ok(_) => to_js(&Validation { ok: true, errors: &[] }),
+        Err(problems) => to_js(&Validation { ok: false, errors: &problems.0 }),
+    }
+}
+
+/// A duration string of the scenario format ("250ms", "1.5s") in milliseconds, or undefined
+/// when it is not one. Lets the page show durations in its controls without its own parser.
+#[wasm_bindgen]
+pub fn parse_duration_ms(text: &str) -> Option<f64> {
+    parse_duration(text).map(|duration| duration.0 as f64 / NS_PER_MS as f64)
+}
+
+/// A number for people. `unit`: "per_s" (1.2k/s), "ms" (250 ms), "s" (22 s), "x" (3.0x),
+/// "share" (33%), "count" (445k); anything else formats as a count.
+#[wasm_bindgen]
+pub fn format_value(value: f64, unit: &str) -> String {
+    format::format(value, Unit::from_name(unit).unwrap_or(Unit::Count))
+}
+
+/// The palette as `{goodput: "#16a34a", ...}`, for CSS custom properties, so the page's
+/// text uses the colours the canvases use.
+#[wasm_bindgen(js_name = palette)]
+pub fn palette_css() -> Result<JsValue, JsValue> {
+    let named: std::collections::BTreeMap<&str, String> =
+        palette::NAMED.iter().map(|(name, colour)| (*name, colour.css())).collect();
+    to_js(&named)
+}
+
+/// Panics on purpose, for the browser test that checks a panic becomes a visible message
+/// rather than a silently dead page. Not used by the playground itself.
+#[wasm_bindgen]
+pub fn debug_panic(message: &str) {
+    panic!("debug_panic called: {message}");
+}
+
+fn parse(scenario_json: &str) -> Result<ValidScenario, JsValue> {
+    parse_scenario(scenario_json).map_err(|problems| errors::scenario(&problems))
+}
+
+fn fault_windows(scenario: &ValidScenario) -> Vec<FaultWindow> {
+    scenario
+        .faults
+        .iter()
+        .map(|fault| FaultWindow {
+            node: scenario.node_id(fault.node).to_string(),
+            start_s: fault.start.as_secs_f64(),
+            end_s: fault.end.as_secs_f64(),
+            label: fault_label(&fault.effects),
+        })
+        .collect()
+}
+
+/// A short description of a fault's effects, like "slowdown 3x".
+fn fault_label(effects: &FaultEffects) -> String {
+    let mut parts = Vec::new();
+    if effects.slowdown != 1.0 {
+        parts.push(format!("slowdown {}x", format::compact(effects.slowdown)));
+    }
+    if effects.added_latency.0 > 0 {
+        parts.push(format!("+{}", format::format(effects.added_latency.as_ms_f64(), Unit::Milliseconds)));
+    }
+    if effects.error_rate > 0.0 {
+        parts.push(format!("errors {}", format::format(effects.error_rate, Unit::Share)));
+    }
+    match effects.outage {
+        Some(Outage::FailFast) => parts.push("outage (fail fast)".to_string()),
+        Some(Outage::Hang) => parts.push("outage (hang)".to_string()),
+        None => {}
+    }
+    if effects.workers_lost > 0 {
+        parts.push(format!("{} workers lost", effects.workers_lost));
+    }
+    if effects.surge != 1.0 {
+        parts.push(format!("surge {}x", format::compact(effects.surge)));
+    }
+    if parts.is_empty() { "no effect".to_string() } else { parts.join(", ") }
+}
+
+/// A simulation being run, stepped from JavaScript so the worker can report progress and
+/// drop a run that a newer request superseded.
+#[wasm_bindgen]
+pub struct RunHandle {
+    simulation: Simulation,
+    faults: Vec<FaultWindow>,
+}
+
+#[wasm_bindgen]
+impl RunHandle {
+    /// Parses and validates the scenario; throws a `ScenarioError` (with `errors`) if invalid.
+    #[wasm_bindgen(constructor)]
+    pub fn new(scenario_json: &str) -> Result<RunHandle, JsValue> {
+        let scenario = parse(scenario_json)?;
+        Ok(RunHandle { faults: fault_windows(&scenario), simulation: Simulation::new(&scenario) })
+    }
+
+    /// Advances by up to `simulated_s` seconds of simulated time (stopping at the end of the
+    /// run or at a run limit). Returns whether the run is over.
+    pub fn step(&mut self, simulated_s: f64) -> Result<bool, JsValue> {
+        if !(simulated_s.is_finite() && simulated_s > 0.0) {
+            return Err(errors::argument("simulated_s", "expected a positive number of seconds"));
+        }
+        // Saturating float-to-int conversion: a huge step simply runs to the end.
+        let step_ns = (simulated_s * NS_PER_S as f64) as u64;
+        let target = SimTime(self.simulation.now().0.saturating_add(step_ns.max(1)));
+        self.simulation.run_until(target);
+        Ok(self.done())
+    }
+
+    /// Share of the scenario's simulated time done, from 0 to 1.
+    pub fn progress(&self) -> f64 {
+        let end = self.simulation.end().0;
+        if end == 0 { 1.0 } else { (self.simulation.now().0 as f64 / end as f64).min(1.0) }
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn simulated_s(&self) -> f64 {
+        self.simulation.now().as_secs_f64()
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn duration_s(&self) -> f64 {
+        self.simulation.end().as_secs_f64()
+    }
+
+    /// True once the run finished or a run limit stopped it.
+    #[wasm_bindgen(getter)]
+    pub fn done(&self) -> bool {
+        self.simulation.status() != RunStatus::Running
+    }
+
+    /// Events processed so far (a float: exact up to 2^53).
+    #[wasm_bindgen(getter)]
+    pub fn events(&self) -> f64 {
+        self.simulation.events_processed() as f64
+    }
+
+    /// The run's report so far (partial while running), as a plain object.
+    pub fn report(&self) -> Result<JsValue, JsValue> {
+        to_js(&self.simulation.report())
+    }
+
+    /// The scenario's fault windows: `[{node, start_s, end_s, label}]`.
+    pub fn faults(&self) -> Result<JsValue, JsValue> {
+        to_js(&self.faults)
+    }
+
+    /// Digest of the events processed so far (16 hex digits): equal digests, identical runs.
+    pub fn digest(&self) -> String {
+        self.simulation.digest_hex()
+    }
+}
+
+/// Runs a scenario to its end and returns its digest. Throws a `ScenarioError` if invalid.
+#[wasm_bindgen]
+pub fn run_digest(scenario_json: &str) -> Result<String, JsValue> {
+    let mut simulation = Simulation::new(&parse(scenario_json)?);
+    simulation.run_to_end();
+    Ok(simulation.digest_hex())
+}
+
+/// Runs a scenario to its end and returns its report as a plain object.
+#[wasm_bindgen]
+pub fn run_report(scenario_json: &str) -> Result<JsValue, JsValue> {
+    let mut simulation = Simulation::new(&parse(scenario_json)?);
+    simulation.run_to_end();
+    to_js(&simulation.report())
+}
+
+/// A run's results held for drawing: the page builds one per result the worker posts, then
+/// redraws charts and graph from it as the time cursor moves.
+#[wasm_bindgen]
+pub struct Figures {
+    view: RunView,
+    layout: Layout,
+}
+
+#[wasm_bindgen]
+impl Figures {
+    /// `run`: `{report, faults}` as the worker posts them (report from `RunHandle.report()`,
+    /// faults from `RunHandle.faults()`). Throws with the offending field if it is not that shape.
+    #[wasm_bindgen(constructor)]
+    pub fn new(run: JsValue) -> Result<Figures, JsValue> {
+        let view: RunView = serde_wasm_bindgen::from_value(run)
+            .map_err(|error| errors::argument("run", &format!("expected {{report, faults}} from the worker: {error}")))?;
+        view.check().map_err(|(path, message)| errors::argument(&path, &message))?;
+        Ok(Figures { view, layout: Layout::default() })
+    }
+
+    /// Draws a time chart ("traffic", "latency" or "queue") with the cursor at `cursor_s`.
+    /// A canvas that is not laid out (hidden) is skipped.
+    pub fn draw_chart(&self, name: &str, canvas: JsValue, cursor_s: f64) -> Result<(), JsValue> {
+        let chart = Chart::from_name(name)
+            .ok_or_else(|| errors::argument("name", "expected \"traffic\", \"latency\" or \"queue\""))?;
+        let Some(surface) = Surface::prepare(&canvas).map_err(|message| errors::argument("canvas", &message))? else {
+            return Ok(());
+        };
+        charts::draw(&surface, &self.view, chart, cursor_s).map_err(|message| errors::internal(&message))
+    }
+
+    /// Draws the event graph at `cursor_s`, outlining the nodes whose ids are in `selected`
+    /// (an array of strings).
+    pub fn draw_graph(&mut self, canvas: JsValue, cursor_s: f64, selected: JsValue) -> Result<(), JsValue> {
+        let selected: Vec<String> = if selected.is_undefined() || selected.is_null() {
+            Vec::new()
+        } else {
+            serde_wasm_bindgen::from_value(selected)
+                .map_err(|_| errors::argument("selected", "expected an array of node ids"))?
+        };
+        let Some(surface) = Surface::prepare(&canvas).map_err(|message| errors::argument("canvas", &message))? else {
+            return Ok(());
+        };
+        let series = &self.view.report.series;
+        let nodes: Vec<(String, String)> = series.nodes.iter().map(|node| (node.id.clone(), node.kind.clone())).collect();
+        let edges: Vec<(String, String)> = series.edges.iter().map(|edge| (edge.from.clone(), edge.to.clone())).collect();
+        self.layout = graph::layout(&nodes, &edges, surface.width_css, surface.height_css);
+        graph::draw(&surface, &self.view, &self.layout, cursor_s, &selected).map_err(|message| errors::internal(&message))
+    }
+
+    /// The id of the graph node at a point given in CSS pixels from the graph canvas'
+    /// top-left corner (as drawn last), or undefined.
+    pub fn node_at(&self, x_css: f64, y_css: f64) -> Option<String> {
+        if !(x_css.is_finite() && y_css.is_finite()) {
+            return None;
+        }
+        self.layout.node_at(x_css, y_css).map(str::to_string)
+    }
+
+    /// Width of one time bucket, in seconds (the cursor's natural step).
+    #[wasm_bindgen(getter)]
+    pub fn bucket_s(&self) -> f64 {
+        self.view.bucket_s()
+    }
+
+    /// Simulated time with data, in seconds.
+    #[wasm_bindgen(getter)]
+    pub fn simulated_s(&self) -> f64 {
+        self.view.report.simulated_s
+    }
+
+    /// Length of the scenario, in seconds.
+    #[wasm_bindgen(getter)]
+    pub fn duration_s(&self) -> f64 {
+        self.view.axis_end_s()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use stormglass_core::SimDuration;
+
+    #[test]
+    fn fault_labels_name_every_effect() {
+        let mut effects = FaultEffects::NONE;
+        assert_eq!(fault_label(&effects), "no effect");
+        effects.slowdown = 3.0;
+        assert_eq!(fault_label(&effects), "slowdown 3x");
+        effects.added_latency = SimDuration(50 * NS_PER_MS);
+        effects.outage = Some(Outage::Hang);
+        effects.workers_lost = 4;
+        assert_eq!(fault_label(&effects), "slowdown 3x, +50 ms, outage (hang), 4 workers lost");
+    }
+
+    #[test]
+    fn every_preset_has_windows_for_its_faults() {
+        for preset in PRESETS {
+            let scenario = parse_scenario(preset.json).unwrap_or_else(|e| panic!("{}: {e}", preset.name));
+            assert_eq!(fault_windows(&scenario).len(), scenario.faults.len());
+        }
+    }
+}

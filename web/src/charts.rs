@@ -1,0 +1,461 @@
+//! Time charts drawn with plotters: traffic, latency percentiles and queue depth.
+//!
+//! Every chart spans the scenario's whole duration, shades the fault windows, marks the time
+//! cursor with a vertical line, and carries a legend whose entries show each series' value at
+//! the cursor. Sizes are in CSS pixels times the canvas scale, so text is the same size on
+//! every screen.
+
+use crate::canvas::{Backend, Surface};
+use crate::format::{compact, format, Unit};
+use crate::palette::{self, Colour};
+use crate::view::{RunView, Values};
+use plotters::coord::ranged1d::{AsRangedCoord, Ranged, ValueFormatter};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+/// Which chart to draw.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Chart {
+    /// Offered, attempts, goodput, timeouts, errors and rejections, per second.
+    Traffic,
+    /// End-to-end latency percentiles of successful requests, log scale.
+    Latency,
+    /// Attempts waiting in each service's queue.
+    Queue,
+}
+
+impl Chart {
+    pub fn from_name(name: &str) -> Option<Chart> {
+        Some(match name {
+            "traffic" => Chart::Traffic,
+            "latency" => Chart::Latency,
+            "queue" => Chart::Queue,
+            _ => return None,
+        })
+    }
+}
+
+/// One line on a chart.
+struct Line<'a> {
+    label: String,
+    colour: Colour,
+    values: &'a [f64],
+    /// Stroke width in CSS pixels.
+    width_css: f64,
+    dashed: bool,
+    /// Fill the area under the line (linear charts only).
+    filled: bool,
+    unit: Unit,
+}
+
+enum Scale {
+    Linear,
+    Log,
+}
+
+struct Spec<'a> {
+    y_title: &'static str,
+    scale: Scale,
+    tick_unit: TickUnit,
+    lines: Vec<Line<'a>>,
+    /// Said in the plot area when no line has data yet.
+    empty_message: &'static str,
+}
+
+#[derive(Clone, Copy)]
+enum TickUnit {
+    /// Compact numbers: 0, 500, 1k, 1.5k.
+    Number,
+    /// Durations: 1 ms, 10 ms, 1 s.
+    Milliseconds,
+}
+
+const FONT_FAMILY: &str = "sans-serif";
+
+/// Draws one chart of a run onto a canvas, with the cursor at `cursor_s`.
+pub fn draw(surface: &Surface, view: &RunView, chart: Chart, cursor_s: f64) -> Result<(), String> {
+    let spec = match chart {
+        Chart::Traffic => traffic_spec(view),
+        Chart::Latency => latency_spec(view),
+        Chart::Queue => queue_spec(view),
+    };
+    let root = surface.backend()?.into_drawing_area();
+    draw_spec(&root, surface.scale, view, &spec, cursor_s).map_err(|error| format!("drawing a chart failed: {error}"))
+}
+
+fn values<'a>(metrics: &'a crate::view::Metrics, name: &str) -> &'a [f64] {
+    metrics.get(name).map_or(&[], |values: &Values| values.0.as_slice())
+}
+
+fn any_positive(values: &[f64]) -> bool {
+    values.iter().any(|&value| value > 0.0)
+}
+
+fn traffic_spec(view: &RunView) -> Spec<'_> {
+    let system = &view.report.series.system;
+    let line = |label: &str, name: &str, colour: Colour, width_css: f64| Line {
+        label: label.to_string(),
+        colour,
+        values: values(system, name),
+        width_css,
+        dashed: false,
+        filled: false,
+        unit: Unit::PerSecond,
+    };
+    // Drawn in this order: goodput over attempts so health shows; offered last and dashed so
+    // it stays visible where goodput matches it.
+    let mut lines = vec![line("attempts", "attempts_per_s", palette::ATTEMPTS, 2.0)];
+    for (label, name, colour) in [
+        ("timeouts", "timeouts_per_s", palette::TIMEOUTS),
+        ("errors", "errors_per_s", palette::ERRORS),
+        ("rejected", "rejected_per_s", palette::REJECTED),
+    ] {
+        if any_positive(values(system, name)) {
+            lines.push(line(label, name, colour, 1.5));
+        }
+    }
+    lines.push(line("goodput", "goodput_per_s", palette::GOODPUT, 2.5));
+    let mut offered = line("offered", "offered_per_s", palette::OFFERED, 1.5);
+    offered.dashed = true;
+    lines.push(offered);
+    Spec { y_title: "requests / s", scale: Scale::Linear, tick_unit: TickUnit::Number, lines, empty_message: "no traffic yet" }
+}
+
+fn latency_spec(view: &RunView) -> Spec<'_> {
+    let system = &view.report.series.system;
+    let line = |label: &str, name: &str, colour: Colour, width_css: f64| Line {
+        label: label.to_string(),
+        colour,
+        values: values(system, name),
+        width_css,
+        dashed: false,
+        filled: false,
+        unit: Unit::Milliseconds,
+    };
+    let lines = vec![
+        line("p99.9", "latency_p999_ms", palette::LATENCY_P999, 1.5),
+        line("p99", "latency_p99_ms", palette::LATENCY_P99, 2.0),
+        line("p50", "latency_p50_ms", palette::LATENCY_P50, 2.5),
+    ];
+    Spec {
+        y_title: "latency (log)",
+        scale: Scale::Log,
+        tick_unit: TickUnit::Milliseconds,
+        lines,
+        empty_message: "no request has succeeded yet",
+    }
+}
+
+fn queue_spec(view: &RunView) -> Spec<'_> {
+    let services: Vec<_> = view.report.series.nodes.iter().filter(|node| node.kind == "service").collect();
+    let single = services.len() == 1;
+    let lines = services
+        .iter()
+        .enumerate()
+        .map(|(index, node)| Line {
+            label: node.id.clone(),
+            // Several services: the queue colour, darker for each further one.
+            colour: shade(palette::QUEUE, index),
+            values: values(&node.metrics, "queue_depth"),
+            width_css: 2.0,
+            dashed: false,
+            filled: single,
+            unit: Unit::Count,
+        })
+        .collect();
+    Spec { y_title: "attempts waiting", scale: Scale::Linear, tick_unit: TickUnit::Number, lines, empty_message: "no services" }
+}
+
+fn shade(colour: Colour, index: usize) -> Colour {
+    let factor = 0.7f64.powi(index.min(6) as i32);
+    let dim = |channel: u8| (f64::from(channel) * factor).round() as u8;
+    Colour { red: dim(colour.red), green: dim(colour.green), blue: dim(colour.blue) }
+}
+
+type Area = DrawingArea<Backend, Shift>;
+type DrawResult<T> = Result<T, DrawingAreaErrorKind<<Backend as DrawingBackend>::ErrorType>>;
+
+fn font(size_css: f64, scale: f64, colour: Colour) -> TextStyle<'static> {
+    (FONT_FAMILY, size_css * scale).into_font().color(&colour.plotters())
+}
+
+fn draw_spec(root: &Area, scale: f64, view: &RunView, spec: &Spec, cursor_s: f64) -> DrawResult<()> {
+    root.fill(&palette::BACKGROUND.plotters())?;
+    let bucket = view.bucket_at(cursor_s);
+    let legend_height_px = draw_legend(root, scale, view, spec, bucket)?;
+    let (_, plot_area) = root.split_vertically(legend_height_px);
+
+    let x_end = view.axis_end_s();
+    let finite: Vec<f64> = spec
+        .lines
+        .iter()
+        .flat_map(|line| line.values.iter().copied())
+        .filter(|value| value.is_finite() && (matches!(spec.scale, Scale::Linear) || *value > 0.0))
+        .collect();
+    let has_data = !finite.is_empty();
+    match spec.scale {
+        Scale::Linear => {
+            let y_max = finite.iter().copied().fold(0.0, f64::max);
+            let y_high = if y_max > 0.0 { y_max * 1.08 } else { 1.0 };
+            plot(&plot_area, scale, view, spec, cursor_s, x_end, 0.0..y_high, (0.0, y_high), None, has_data)
+        }
+        Scale::Log => {
+            let (low, high) = decade_bounds(&finite);
+            let decades = (high / low).log10().round().max(1.0) as usize;
+            // One label per decade: plotters adds in-between labels when asked for more.
+            plot(&plot_area, scale, view, spec, cursor_s, x_end, (low..high).log_scale(), (low, high), Some(decades + 1), has_data)
+        }
+    }
+}
+
+/// Powers of ten around the data, so the log axis is labelled at round numbers.
+fn decade_bounds(values: &[f64]) -> (f64, f64) {
+    let min = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = values.iter().copied().fold(0.0, f64::max);
+    if !(min.is_finite() && max > 0.0) {
+        return (1.0, 1000.0);
+    }
+    let low = 10f64.powf(min.log10().floor());
+    let mut high = 10f64.powf(max.log10().ceil());
+    if high <= low {
+        high = low * 10.0;
+    }
+    (low, high)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn plot<Y>(
+    area: &Area,
+    scale: f64,
+    view: &RunView,
+    spec: &Spec,
+    cursor_s: f64,
+    x_end: f64,
+    y_range: Y,
+    (y_low, y_high): (f64, f64),
+    y_labels: Option<usize>,
+    has_data: bool,
+) -> DrawResult<()>
+where
+    Y: AsRangedCoord<Value = f64>,
+    Y::CoordDescType: Ranged<ValueType = f64> + ValueFormatter<f64>,
+{
+    let width_css = f64::from(area.dim_in_pixel().0) / scale;
+    let height_css = f64::from(area.dim_in_pixel().1) / scale;
+    let tick_font = font(11.0, scale, palette::MUTED_TEXT);
+    let title_font = font(11.5, scale, palette::TEXT);
+    let y_label_area_css = match spec.tick_unit {
+        TickUnit::Number => 48.0,
+        TickUnit::Milliseconds => 58.0,
+    };
+    let mut chart = ChartBuilder::on(area)
+        .margin_left(4.0 * scale)
+        .margin_right(14.0 * scale)
+        .margin_top(6.0 * scale)
+        .x_label_area_size(36.0 * scale)
+        .y_label_area_size(y_label_area_css * scale)
+        .build_cartesian_2d(0.0..x_end, y_range)?;
+
+    let x_labels = ((width_css / 70.0) as usize).clamp(2, 12);
+    let y_labels = y_labels.unwrap_or(((height_css / 36.0) as usize).clamp(2, 8));
+    let tick_unit = spec.tick_unit;
+    let y_formatter = move |value: &f64| match tick_unit {
+        TickUnit::Number => compact(*value),
+        TickUnit::Milliseconds => format(*value, Unit::Milliseconds),
+    };
+    chart
+        .configure_mesh()
+        .x_labels(x_labels)
+        .y_labels(y_labels)
+        .x_label_formatter(&|value| compact(*value))
+        .y_label_formatter(&y_formatter)
+        .x_desc("time (s)")
+        .y_desc(spec.y_title)
+        .label_style(tick_font)
+        .axis_desc_style(title_font)
+        .axis_style(palette::AXIS.plotters().stroke_width(scale.round().max(1.0) as u32))
+        .bold_line_style(palette::GRID.plotters().stroke_width(scale.round().max(1.0) as u32))
+        .light_line_style(TRANSPARENT)
+        .set_tick_mark_size(LabelAreaPosition::Left, (4.0 * scale) as i32)
+        .set_tick_mark_size(LabelAreaPosition::Bottom, (4.0 * scale) as i32)
+        .draw()?;
+
+    // Fault windows first, under the data.
+    for fault in &view.faults {
+        let start = fault.start_s.clamp(0.0, x_end);
+        let end = fault.end_s.clamp(0.0, x_end);
+        if end > start {
+            chart.draw_series(std::iter::once(Rectangle::new(
+                [(start, y_low), (end, y_high)],
+                palette::FAULT.plotters().mix(0.13).filled(),
+            )))?;
+        }
+    }
+
+    let bucket_s = view.bucket_s();
+    let buckets = view.buckets();
+    for line in &spec.lines {
+        let style = line.colour.plotters().stroke_width((line.width_css * scale).round().max(1.0) as u32);
+        for run in finite_runs(line.values, buckets, matches!(spec.scale, Scale::Log)) {
+            // A rate is the average over its bucket: plot it at the bucket's middle.
+            let points: Vec<(f64, f64)> =
+                run.iter().map(|&(index, value)| ((index as f64 + 0.5) * bucket_s, value)).collect();
+            if line.filled {
+                let mut polygon = points.clone();
+                if let (Some(first), Some(last)) = (points.first(), points.last()) {
+                    polygon.push((last.0, y_low));
+                    polygon.push((first.0, y_low));
+                }
+                chart.draw_series(std::iter::once(Polygon::new(polygon, line.colour.plotters().mix(0.18).filled())))?;
+            }
+            if line.dashed {
+                let dash = (5.0 * scale).round() as u32;
+                chart.draw_series(DashedLineSeries::new(points, dash, dash, style))?;
+            } else if points.len() == 1 {
+                chart.draw_series(std::iter::once(Circle::new(points[0], (line.width_css * scale) as u32, style.filled())))?;
+            } else {
+                chart.draw_series(LineSeries::new(points, style))?;
+            }
+        }
+    }
+
+    if !has_data {
+        let (x, y) = chart.backend_coord(&(x_end / 2.0, y_low));
+        let (_, top) = chart.backend_coord(&(x_end / 2.0, y_high));
+        let style = font(13.0, scale, palette::MUTED_TEXT).pos(Pos::new(HPos::Center, VPos::Center));
+        area.draw_text(spec.empty_message, &style, (x, (y + top) / 2))?;
+    }
+
+    // The cursor, clamped into the plot so it stays visible at the ends.
+    let cursor = if cursor_s.is_finite() { cursor_s.clamp(0.0, x_end) } else { 0.0 };
+    chart.draw_series(std::iter::once(PathElement::new(
+        vec![(cursor, y_low), (cursor, y_high)],
+        palette::CURSOR.plotters().stroke_width((1.5 * scale).round().max(1.0) as u32),
+    )))?;
+    area.present()
+}
+
+/// Splits a series into runs of drawable values (finite; positive on a log axis), so a bucket
+/// without data is a gap, not a drop to zero.
+fn finite_runs(values: &[f64], buckets: usize, positive_only: bool) -> Vec<Vec<(usize, f64)>> {
+    let mut runs = Vec::new();
+    let mut current = Vec::new();
+    for (index, &value) in values.iter().enumerate().take(buckets) {
+        if value.is_finite() && (!positive_only || value > 0.0) {
+            current.push((index, value));
+        } else if !current.is_empty() {
+            runs.push(std::mem::take(&mut current));
+        }
+    }
+    if !current.is_empty() {
+        runs.push(current);
+    }
+    runs
+}
+
+/// One legend entry: a swatch and a label with the value at the cursor.
+struct LegendItem {
+    text: String,
+    colour: Colour,
+    /// A filled block (fault window) rather than a line.
+    block: bool,
+    dashed: bool,
+}
+
+/// Draws the legend across the top of the chart, wrapping to more rows on narrow canvases.
+/// Returns its height in device pixels.
+fn draw_legend(root: &Area, scale: f64, view: &RunView, spec: &Spec, bucket: Option<usize>) -> DrawResult<u32> {
+    let mut items: Vec<LegendItem> = spec
+        .lines
+        .iter()
+        .rev()
+        .map(|line| {
+            let value = bucket.map_or(f64::NAN, |bucket| line.values.get(bucket).copied().unwrap_or(f64::NAN));
+            LegendItem { text: format!("{} {}", line.label, format(value, line.unit)), colour: line.colour, block: false, dashed: line.dashed }
+        })
+        .collect();
+    // Lines were ordered for drawing; the legend reads best with the most important first.
+    items.sort_by_key(|item| legend_rank(&item.text));
+    if !view.faults.is_empty() {
+        let text = if view.faults.len() == 1 { format!("fault: {}", view.faults[0].label) } else { "fault windows".to_string() };
+        items.push(LegendItem { text, colour: palette::FAULT, block: true, dashed: false });
+    }
+
+    let text_style = font(12.0, scale, palette::TEXT).pos(Pos::new(HPos::Left, VPos::Center));
+    let (width_px, _) = root.dim_in_pixel();
+    let padding = 8.0 * scale;
+    let swatch = 16.0 * scale;
+    let gap = 5.0 * scale;
+    let spacing = 14.0 * scale;
+    let row_height = 20.0 * scale;
+    let (mut x, mut row) = (padding, 0u32);
+    let mut placed = Vec::with_capacity(items.len());
+    for item in &items {
+        let (text_width, _) = root.estimate_text_size(&item.text, &text_style)?;
+        let item_width = swatch + gap + f64::from(text_width);
+        if x > padding && x + item_width > f64::from(width_px) - padding {
+            row += 1;
+            x = padding;
+        }
+        placed.push((x, row));
+        x += item_width + spacing;
+    }
+    for (item, &(x, row)) in items.iter().zip(&placed) {
+        let y = padding / 2.0 + row_height * (f64::from(row) + 0.5);
+        let (left, middle) = (x as i32, y as i32);
+        let right = (x + swatch) as i32;
+        let colour = item.colour.plotters();
+        if item.block {
+            let half = (5.0 * scale) as i32;
+            root.draw(&Rectangle::new([(left, middle - half), (right, middle + half)], colour.mix(0.3).filled()))?;
+        } else if item.dashed {
+            let style = colour.stroke_width((2.0 * scale).round() as u32);
+            let third = (right - left) / 3;
+            root.draw(&PathElement::new(vec![(left, middle), (left + third, middle)], style))?;
+            root.draw(&PathElement::new(vec![(right - third, middle), (right, middle)], style))?;
+        } else {
+            root.draw(&PathElement::new(vec![(left, middle), (right, middle)], colour.stroke_width((3.0 * scale).round() as u32)))?;
+        }
+        root.draw_text(&item.text, &text_style, ((x + swatch + gap) as i32, middle))?;
+    }
+    let rows = placed.last().map_or(1, |&(_, row)| row + 1);
+    Ok((padding + row_height * f64::from(rows)).ceil() as u32)
+}
+
+/// Legend order: what the user watches first.
+fn legend_rank(text: &str) -> usize {
+    const ORDER: [&str; 9] = ["offered", "attempts", "goodput", "timeouts", "errors", "rejected", "p50", "p99 ", "p99.9"];
+    ORDER.iter().position(|prefix| text.starts_with(prefix)).unwrap_or(ORDER.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gaps_split_runs() {
+        let values = [1.0, f64::NAN, 2.0, 3.0, f64::NAN];
+        let runs = finite_runs(&values, values.len(), false);
+        assert_eq!(runs, vec![vec![(0, 1.0)], vec![(2, 2.0), (3, 3.0)]]);
+        // On a log axis zero has no place either.
+        let runs = finite_runs(&[0.0, 5.0], 2, true);
+        assert_eq!(runs, vec![vec![(1, 5.0)]]);
+        // Only buckets with data are drawn.
+        assert_eq!(finite_runs(&[1.0, 2.0, 3.0], 2, false), vec![vec![(0, 1.0), (1, 2.0)]]);
+    }
+
+    #[test]
+    fn log_axis_spans_whole_decades() {
+        assert_eq!(decade_bounds(&[9.0, 49.8, 74.0]), (1.0, 100.0));
+        assert_eq!(decade_bounds(&[10.0]), (10.0, 100.0));
+        assert_eq!(decade_bounds(&[]), (1.0, 1000.0));
+    }
+
+    #[test]
+    fn legend_puts_offered_first() {
+        let mut texts = vec!["goodput 1/s", "offered 2/s", "p99 3 ms", "p50 1 ms", "p99.9 9 ms"];
+        texts.sort_by_key(|text| legend_rank(text));
+        assert_eq!(texts, vec!["offered 2/s", "goodput 1/s", "p50 1 ms", "p99 3 ms", "p99.9 9 ms"]);
+    }
+}

@@ -1,0 +1,25 @@
+//! stormglass-web: the browser surface of Stormglass.
+//!
+//! Mechanical by design (see DESIGN.md): it converts between JavaScript and the core, and
+//! draws. No simulation semantics live here.
+//!
+//! ```text
+//!  worker.js --RunHandle(json).step(s)..report()--> plain JS object --postMessage--> app.js
+//!  app.js --new Figures({report, faults})--> draw_chart / draw_graph at the time cursor
+//! ```
+//!
+//! Modules: `api` (the wasm-bindgen exports), `errors` (errors as JS objects with field
+//! paths), `view` (the report as the drawing code reads it), `charts` (plotters time charts),
+//! `graph` (the event graph), `canvas` (high-DPI sizing and the plotters backend), `format`
+//! (numbers for people), `palette` (the one set of colours).
+
+mod api;
+mod canvas;
+mod charts;
+mod errors;
+pub mod format;
+mod graph;
+pub mod palette;
+mod view;
+
+pub use api::*;

@@ -1,0 +1,176 @@
+//! What the drawing code reads: the parts of a run report (and the scenario's fault windows)
+//! that the charts and the event graph show, deserialised from the plain JS object the worker
+//! posted. The page holds one of these behind the `Figures` handle, so scrubbing the time
+//! cursor redraws from wasm memory without crossing the JS boundary with the whole report.
+
+use serde::de::{Deserializer, SeqAccess, Visitor};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Bounds on what the drawing code accepts, so a hand-made object cannot make it loop for
+/// minutes. They match or exceed the core's own limits.
+pub const BUCKETS_MAX: usize = 10_000;
+pub const NODES_MAX: usize = 256;
+pub const FAULTS_MAX: usize = 256;
+
+/// A run as the page draws it.
+#[derive(Debug, Deserialize)]
+pub struct RunView {
+    pub report: ReportView,
+    #[serde(default)]
+    pub faults: Vec<FaultWindow>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ReportView {
+    /// Simulated time reached, in seconds (less than `duration_s` while running).
+    pub simulated_s: f64,
+    /// Length of the scenario, in seconds: the charts' time axis spans all of it.
+    pub duration_s: f64,
+    pub series: SeriesView,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SeriesView {
+    pub bucket_s: f64,
+    pub buckets: u32,
+    pub system: Metrics,
+    pub nodes: Vec<NodeSeriesView>,
+    pub edges: Vec<EdgeSeriesView>,
+}
+
+/// Named series; NaN marks a bucket without data.
+pub type Metrics = BTreeMap<String, Values>;
+
+#[derive(Debug, Deserialize)]
+pub struct NodeSeriesView {
+    pub id: String,
+    pub kind: String,
+    pub metrics: Metrics,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct EdgeSeriesView {
+    pub from: String,
+    pub to: String,
+    pub metrics: Metrics,
+}
+
+/// A fault's window and what it does, for shading and for the graph's fault badge.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct FaultWindow {
+    pub node: String,
+    pub start_s: f64,
+    pub end_s: f64,
+    /// Short description of the effects, like "slowdown 3x".
+    pub label: String,
+}
+
+/// One value per bucket. Accepts numbers and null (what JSON makes of NaN), so a report that
+/// went through JSON draws the same as one passed as a JS object.
+#[derive(Debug, Default, Clone)]
+pub struct Values(pub Vec<f64>);
+
+impl<'de> Deserialize<'de> for Values {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Values, D::Error> {
+        struct ValuesVisitor;
+        impl<'de> Visitor<'de> for ValuesVisitor {
+            type Value = Values;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an array of numbers (null for no data)")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Values, A::Error> {
+                let mut values = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(BUCKETS_MAX));
+                while let Some(value) = seq.next_element::<Option<f64>>()? {
+                    if values.len() == BUCKETS_MAX {
+                        return Err(serde::de::Error::custom(format!("more than {BUCKETS_MAX} buckets")));
+                    }
+                    values.push(value.unwrap_or(f64::NAN));
+                }
+                Ok(Values(values))
+            }
+        }
+        deserializer.deserialize_seq(ValuesVisitor)
+    }
+}
+
+impl Values {
+    /// The value of a bucket, NaN when the series is shorter.
+    pub fn at(&self, bucket: usize) -> f64 {
+        self.0.get(bucket).copied().unwrap_or(f64::NAN)
+    }
+}
+
+/// The value of a named series at a bucket; NaN when the series is missing.
+pub fn metric_at(metrics: &Metrics, name: &str, bucket: usize) -> f64 {
+    metrics.get(name).map_or(f64::NAN, |values| values.at(bucket))
+}
+
+/// Largest finite value of a series over the run, if any.
+pub fn metric_max(metrics: &Metrics, name: &str) -> Option<f64> {
+    metrics.get(name)?.0.iter().copied().filter(|value| value.is_finite()).reduce(f64::max)
+}
+
+impl RunView {
+    /// Checks what deserialisation cannot: finite positive times and bounded sizes. The error
+    /// names the field, like the scenario errors do.
+    pub fn check(&self) -> Result<(), (String, String)> {
+        let report = &self.report;
+        let series = &report.series;
+        let bad = |path: &str, message: &str| Err((path.to_string(), message.to_string()));
+        if !(series.bucket_s.is_finite() && series.bucket_s > 0.0) {
+            return bad("report.series.bucket_s", "expected a positive number of seconds");
+        }
+        if !(report.duration_s.is_finite() && report.duration_s >= 0.0) {
+            return bad("report.duration_s", "expected a number of seconds, zero or more");
+        }
+        if !(report.simulated_s.is_finite() && report.simulated_s >= 0.0) {
+            return bad("report.simulated_s", "expected a number of seconds, zero or more");
+        }
+        if series.buckets as usize > BUCKETS_MAX {
+            return bad("report.series.buckets", &format!("expected at most {BUCKETS_MAX} buckets"));
+        }
+        if series.nodes.len() > NODES_MAX || series.edges.len() > NODES_MAX {
+            return bad("report.series.nodes", &format!("expected at most {NODES_MAX} nodes and edges"));
+        }
+        if self.faults.len() > FAULTS_MAX {
+            return bad("faults", &format!("expected at most {FAULTS_MAX} faults"));
+        }
+        for (index, fault) in self.faults.iter().enumerate() {
+            if !(fault.start_s.is_finite() && fault.end_s.is_finite()) {
+                return bad(&format!("faults[{index}]"), "expected finite start_s and end_s");
+            }
+        }
+        Ok(())
+    }
+
+    pub fn bucket_s(&self) -> f64 {
+        self.report.series.bucket_s
+    }
+
+    pub fn buckets(&self) -> usize {
+        self.report.series.buckets as usize
+    }
+
+    /// The bucket the time cursor falls in, clamped to the buckets with data.
+    pub fn bucket_at(&self, cursor_s: f64) -> Option<usize> {
+        let buckets = self.buckets();
+        if buckets == 0 {
+            return None;
+        }
+        let cursor_s = if cursor_s.is_finite() { cursor_s.max(0.0) } else { 0.0 };
+        Some(((cursor_s / self.bucket_s()) as usize).min(buckets - 1))
+    }
+
+    /// The time axis spans the whole scenario, so a partial run fills it from the left.
+    pub fn axis_end_s(&self) -> f64 {
+        let end = self.report.duration_s.max(self.report.simulated_s);
+        if end > 0.0 { end } else { self.bucket_s() * self.buckets().max(1) as f64 }
+    }
+
+    /// Fault windows in force at a time.
+    pub fn faults_at(&self, time_s: f64) -> impl Iterator<Item = &FaultWindow> {
+        self.faults.iter().filter(move |fault| fault.start_s <= time_s && time_s < fault.end_s)
+    }
+}
