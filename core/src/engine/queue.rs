@@ -4,6 +4,11 @@
 //! instant are delivered in the order they were scheduled (insertion sequence). Nothing else
 //! (payload, memory address, hash) influences the order, so a run is reproducible bit for bit.
 //!
+//! A caller may reserve a sequence number now and schedule with it later
+//! ([`EventQueue::reserve_sequence`], [`EventQueue::schedule_reserved`]); the event then orders
+//! exactly as if it had been scheduled at reservation. This lets the simulator keep timers of
+//! equal length in a FIFO outside the heap and hand the heap only the earliest one.
+//!
 //! Cancellation is lazy: a timer is cancelled by invalidating what it refers to (a generational
 //! [`super::Handle`] or a per-owner generation number); the stale event is skipped when popped.
 //! That keeps scheduling and cancelling O(log n) and O(1) without searching the heap.
@@ -58,6 +63,18 @@ impl<E> EventQueue<E> {
     pub fn schedule(&mut self, time: SimTime, event: E) {
         let sequence = self.next_sequence;
         self.next_sequence += 1;
+        self.heap.push(Entry { time, sequence, event });
+    }
+
+    /// Takes the next insertion sequence number without scheduling anything yet.
+    pub fn reserve_sequence(&mut self) -> u64 {
+        let sequence = self.next_sequence;
+        self.next_sequence += 1;
+        sequence
+    }
+
+    /// Schedules `event` with a sequence number from [`Self::reserve_sequence`].
+    pub fn schedule_reserved(&mut self, time: SimTime, sequence: u64, event: E) {
         self.heap.push(Entry { time, sequence, event });
     }
 
@@ -126,6 +143,16 @@ mod tests {
         assert_eq!(queue.pop(), Some((SimTime(5), 2)));
         assert_eq!(queue.pop(), Some((SimTime(5), 3)));
         assert_eq!(queue.pop(), None);
+    }
+
+    #[test]
+    fn reserved_sequences_order_as_if_scheduled_at_reservation() {
+        let mut queue = EventQueue::new();
+        let early = queue.reserve_sequence();
+        queue.schedule(SimTime(5), "scheduled second");
+        queue.schedule_reserved(SimTime(5), early, "reserved first");
+        assert_eq!(queue.pop(), Some((SimTime(5), "reserved first")));
+        assert_eq!(queue.pop(), Some((SimTime(5), "scheduled second")));
     }
 
     #[test]

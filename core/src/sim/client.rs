@@ -1,6 +1,6 @@
 //! Client side: arrivals, requests, attempts, timeouts, retries and outcomes.
 
-use super::state::{Answer, Attempt, Request};
+use super::state::{Answer, Attempt, PendingTimeout, Request};
 use super::{Event, Simulation, StopReason};
 use crate::engine::Handle;
 use crate::metrics::series::EdgeBucket;
@@ -111,7 +111,6 @@ impl Simulation {
             service: edge_model.to_service,
             sent_at: self.now,
             arrived_at: self.now,
-            started_at: self.now,
             service_ns: 0,
             answer: Answer::Pending,
             awaited: true,
@@ -126,7 +125,12 @@ impl Simulation {
             self.totals.retries += 1;
         }
         if let Some(timeout) = timeout {
-            self.events.schedule(self.now + timeout, Event::AttemptTimeout(attempt));
+            let sequence = self.events.reserve_sequence();
+            let state = &mut self.edges[usize::from(edge)];
+            state.timeouts.push_back(PendingTimeout { deadline: self.now + timeout, sequence, attempt });
+            if !state.timer_armed {
+                self.arm_edge_timer(edge);
+            }
         }
         let delay = self.network_delay(edge);
         if delay == SimDuration::ZERO {
@@ -159,8 +163,38 @@ impl Simulation {
         }
     }
 
+    /// Schedules the edge's earliest timeout that still matters, dropping from the front of
+    /// the FIFO the timeouts of attempts already answered.
+    fn arm_edge_timer(&mut self, edge: u16) {
+        let state = &mut self.edges[usize::from(edge)];
+        while let Some(front) = state.timeouts.front() {
+            let still_awaited = self.attempts.get(front.attempt).is_some_and(|attempt| attempt.awaited);
+            if still_awaited {
+                self.events.schedule_reserved(front.deadline, front.sequence, Event::EdgeTimeout { edge });
+                state.timer_armed = true;
+                return;
+            }
+            state.timeouts.pop_front();
+        }
+        state.timer_armed = false;
+    }
+
+    pub(super) fn on_edge_timeout(&mut self, edge: u16) {
+        let state = &mut self.edges[usize::from(edge)];
+        state.timer_armed = false;
+        if let Some(front) = state.timeouts.front().copied() {
+            if front.deadline <= self.now {
+                state.timeouts.pop_front();
+                self.on_attempt_timeout(front.attempt);
+            }
+        }
+        if !self.edges[usize::from(edge)].timer_armed {
+            self.arm_edge_timer(edge);
+        }
+    }
+
     /// The caller gives up on an attempt. The server is not told.
-    pub(super) fn on_attempt_timeout(&mut self, attempt_handle: Handle) {
+    fn on_attempt_timeout(&mut self, attempt_handle: Handle) {
         let Some(attempt) = self.attempts.get_mut(attempt_handle) else { return };
         if !attempt.awaited {
             return;

@@ -59,8 +59,8 @@ enum Event {
     ServiceDone(Handle),
     /// A response reaches the caller after the network delay.
     ResponseArrives(Handle),
-    /// The caller's per-attempt timeout; stale if the attempt already ended for the caller.
-    AttemptTimeout(Handle),
+    /// The front timeout of an edge's timeout FIFO is due.
+    EdgeTimeout { edge: u16 },
     /// A request's backoff is over: send its next attempt.
     RetryDue(Handle),
     FaultStart(u16),
@@ -76,7 +76,7 @@ impl Event {
             Event::AttemptArrives(handle) => (3, u64::from(handle.index)),
             Event::ServiceDone(handle) => (4, u64::from(handle.index)),
             Event::ResponseArrives(handle) => (5, u64::from(handle.index)),
-            Event::AttemptTimeout(handle) => (6, u64::from(handle.index)),
+            Event::EdgeTimeout { edge } => (6, u64::from(edge)),
             Event::RetryDue(handle) => (7, u64::from(handle.index)),
             Event::FaultStart(fault) => (8, u64::from(fault)),
             Event::FaultEnd(fault) => (9, u64::from(fault)),
@@ -146,6 +146,8 @@ impl Simulation {
             .edges
             .iter()
             .map(|edge| EdgeState {
+                timeouts: VecDeque::new(),
+                timer_armed: false,
                 network: Stream::new(seed, edge.network_stream_id),
                 jitter: Stream::new(seed, edge.jitter_stream_id),
                 latency: Histogram::new(),
@@ -267,7 +269,7 @@ impl Simulation {
             Event::AttemptArrives(attempt) => self.on_attempt_arrives(attempt),
             Event::ServiceDone(attempt) => self.on_service_done(attempt),
             Event::ResponseArrives(attempt) => self.on_response_arrives(attempt),
-            Event::AttemptTimeout(attempt) => self.on_attempt_timeout(attempt),
+            Event::EdgeTimeout { edge } => self.on_edge_timeout(edge),
             Event::RetryDue(request) => self.send_attempt(request),
             Event::FaultStart(fault) => self.set_fault(fault, true),
             Event::FaultEnd(fault) => self.set_fault(fault, false),

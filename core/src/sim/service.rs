@@ -98,7 +98,6 @@ impl Simulation {
         let will_fail = state.errors.chance(state.error_rate);
         if let Some(attempt) = self.attempts.get_mut(attempt_handle) {
             state.wait_ns_sum += u128::from(now.since(attempt.arrived_at).0);
-            attempt.started_at = now;
             attempt.service_ns = duration.0;
             attempt.will_fail = will_fail;
         }

@@ -37,7 +37,22 @@ pub(super) struct ServiceState {
     pub errors: Stream,
 }
 
+/// A per-attempt timeout waiting in its edge's FIFO.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct PendingTimeout {
+    pub deadline: SimTime,
+    /// Reserved when the attempt was sent, so the timeout orders as if scheduled then.
+    pub sequence: u64,
+    pub attempt: Handle,
+}
+
 pub(super) struct EdgeState {
+    /// Timeouts of attempts on this edge, in deadline order (every attempt on an edge has the
+    /// same timeout, so sending order is deadline order). Only the front one is in the event
+    /// queue; answered attempts are dropped from the front without touching the heap.
+    pub timeouts: VecDeque<PendingTimeout>,
+    /// Whether the front timeout is scheduled in the event queue.
+    pub timer_armed: bool,
     pub network: Stream,
     pub jitter: Stream,
     /// End-to-end latency of requests that succeeded.
@@ -72,7 +87,6 @@ pub(super) struct Attempt {
     pub service: u16,
     pub sent_at: SimTime,
     pub arrived_at: SimTime,
-    pub started_at: SimTime,
     /// Service time spent on this attempt, once served.
     pub service_ns: u64,
     pub answer: Answer,
