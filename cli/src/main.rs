@@ -159,18 +159,41 @@ fn command_run(args: &[String]) -> Result<(), Failure> {
     if let Some(message) = &report.stop_reason {
         eprintln!("warning: {message}");
     }
-    let output = if options.full { serde_json::to_value(&report) } else { summary_value(&report) };
-    println!("{}", serde_json::to_string_pretty(&output.unwrap_or_default()).unwrap_or_default());
+    let output = if options.full { serde_json::to_string_pretty(&report) } else { summary_json(&report) };
+    println!("{}", output.map_err(|e| Failure::File(format!("cannot write the report: {e}")))?);
     Ok(())
 }
 
-/// The report without its bulky time series.
-fn summary_value(report: &RunReport) -> Result<serde_json::Value, serde_json::Error> {
-    let mut value = serde_json::to_value(report)?;
-    if let Some(object) = value.as_object_mut() {
-        object.remove("series");
+/// The report without its bulky time series, fields in the report's order.
+fn summary_json(report: &RunReport) -> Result<String, serde_json::Error> {
+    #[derive(serde::Serialize)]
+    struct Brief<'a> {
+        name: &'a str,
+        seed: u64,
+        status: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        stop_reason: &'a Option<String>,
+        simulated_s: f64,
+        duration_s: f64,
+        events: u64,
+        digest: &'a str,
+        summary: &'a stormglass_core::report::Summary,
+        nodes: &'a [stormglass_core::report::NodeSummary],
+        verdicts: &'a [stormglass_core::metrics::recovery::FaultVerdict],
     }
-    Ok(value)
+    serde_json::to_string_pretty(&Brief {
+        name: &report.name,
+        seed: report.seed,
+        status: report.status,
+        stop_reason: &report.stop_reason,
+        simulated_s: report.simulated_s,
+        duration_s: report.duration_s,
+        events: report.events,
+        digest: &report.digest,
+        summary: &report.summary,
+        nodes: &report.nodes,
+        verdicts: &report.verdicts,
+    })
 }
 
 fn command_validate(args: &[String]) -> Result<(), Failure> {
