@@ -14,6 +14,9 @@ pub const DEFAULT_PRESET: &str = "retry-storm";
 
 pub const PRESETS: &[Preset] = &[
     Preset { name: "retry-storm", json: include_str!("../presets/retry-storm.json") },
+    Preset { name: "healthy-70", json: include_str!("../presets/healthy-70.json") },
+    Preset { name: "fifo-vs-lifo", json: include_str!("../presets/fifo-vs-lifo.json") },
+    Preset { name: "jitter-compared", json: include_str!("../presets/jitter-compared.json") },
 ];
 
 pub fn find(name: &str) -> Option<&'static Preset> {

@@ -1,7 +1,7 @@
 //! The recovery verdict: after a fault ends, does goodput come back?
 //!
-//! Health is judged on the share of offered requests that succeed, so a rate that changes over
-//! time does not fool it. Baseline: that share over up to 60 s before the fault. A window of
+//! Health is judged on the share of offered requests that succeed (of the clients whose calls
+//! touch the faulted node), so a rate that changes over time does not fool it. Baseline: that share over up to 60 s before the fault. A window of
 //! about 5 s is healthy when its share is at least 90% of the baseline. The system recovered
 //! at the first window after the fault from which every window stays healthy until the next
 //! fault (or the end of the run); if none does and at least 30 s passed, it is metastable:

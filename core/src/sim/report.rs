@@ -291,12 +291,6 @@ impl Simulation {
 
     fn verdicts(&self, buckets_done: usize, data_end_ns: u64) -> Vec<FaultVerdict> {
         let model = &self.model;
-        let sum_edges = |value: fn(&EdgeBucket) -> u64| -> Vec<u64> {
-            (0..buckets_done).map(|b| self.series.edges.iter().map(|e| value(&e[b])).sum()).collect()
-        };
-        let offered = sum_edges(|b| b.offered);
-        let succeeded = sum_edges(|b| b.succeeded);
-        let input = HealthInput { offered: &offered, succeeded: &succeeded, bucket: model.bucket, buckets_done };
         let data_end = SimTime(data_end_ns);
         model
             .faults
@@ -304,6 +298,20 @@ impl Simulation {
             .enumerate()
             .filter(|(_, fault)| fault.start < data_end)
             .map(|(index, fault)| {
+                // Judge the requests whose calls touch the faulted node, so a fault on one
+                // service is not diluted (or masked) by healthy traffic elsewhere.
+                let touched: Vec<&Vec<EdgeBucket>> = model
+                    .edges
+                    .iter()
+                    .zip(&self.series.edges)
+                    .filter(|(edge, _)| edge.to_node == fault.node || edge.from_node == fault.node)
+                    .map(|(_, buckets)| buckets)
+                    .collect();
+                let sum = |value: fn(&EdgeBucket) -> u64| -> Vec<u64> {
+                    (0..buckets_done).map(|b| touched.iter().map(|buckets| value(&buckets[b])).sum()).collect()
+                };
+                let (offered, succeeded) = (sum(|b| b.offered), sum(|b| b.succeeded));
+                let input = HealthInput { offered: &offered, succeeded: &succeeded, bucket: model.bucket, buckets_done };
                 // Judge up to the next fault that starts after this one ends.
                 let horizon = model
                     .faults

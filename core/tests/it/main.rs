@@ -4,6 +4,7 @@ mod conservation;
 mod determinism;
 mod fidelity;
 mod limits;
+mod presets;
 mod properties;
 mod scenario_errors;
 mod semantics;
