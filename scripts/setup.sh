@@ -30,7 +30,6 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$bindgen_ver
 fi
 
 apt_packages=()
-have wasm-opt || apt_packages+=(binaryen)
 if [ "$want_browser" = yes ] && [ ! -x /usr/bin/chromium ]; then
   apt_packages+=(chromium)
 fi

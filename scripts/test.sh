@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs every test: native Rust tests, the no_std core build for wasm32, the wasm build under
+# Node (digests equal the native ones), and the browser tests against the built site.
+# Installs what is missing first (scripts/setup.sh), so a fresh clone needs only `npm test`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "setup"
+bash scripts/setup.sh --browser
+
+step "native tests (cargo test --workspace)"
+cargo test --workspace --quiet
+
+step "the core builds without std for wasm32"
+cargo build --quiet -p stormglass-core --no-default-features --target wasm32-unknown-unknown
+
+step "build the site (wasm + www)"
+bash scripts/build.sh
+
+step "wasm tests under Node (determinism against the native golden digests, typed errors)"
+node --test tests/wasm/
+
+step "browser tests (Playwright + Chromium)"
+npx playwright test
+
+printf '\nall tests passed\n'
