@@ -289,6 +289,16 @@ fn default_bucket(duration: SimDuration) -> SimDuration {
     SimDuration(seconds * NS_PER_S)
 }
 
+/// The node `id` names, or an error listing the ids that exist.
+fn resolve_node(check: &mut Checker, path: &str, id: &str, index_of_id: &BTreeMap<&str, u16>) -> Option<u16> {
+    let node = index_of_id.get(id).copied();
+    if node.is_none() {
+        let known: Vec<&str> = index_of_id.keys().copied().collect();
+        check.fail(path, Kind::UnknownReference, format!("expected the id of a node ({}), got {id:?}", known.join(", ")));
+    }
+    node
+}
+
 fn resolve_service(
     check: &mut Checker,
     path: &str,
@@ -296,19 +306,14 @@ fn resolve_service(
     index_of_id: &BTreeMap<&str, u16>,
     nodes: &[NodeModel],
 ) -> Option<(u16, u16)> {
-    match index_of_id.get(id) {
-        None => {
-            let known: Vec<&str> = index_of_id.keys().copied().collect();
-            check.fail(path, Kind::UnknownReference, format!("expected the id of a node ({}), got {id:?}", known.join(", ")));
+    let node = resolve_node(check, path, id, index_of_id)?;
+    let model = &nodes[usize::from(node)];
+    match model.kind {
+        NodeKind::Service => Some((node, model.index)),
+        NodeKind::Client => {
+            check.fail(path, Kind::UnknownReference, format!("expected the id of a service; {id:?} is a client"));
             None
         }
-        Some(&node) => match nodes[usize::from(node)].kind {
-            NodeKind::Service => Some((node, nodes[usize::from(node)].index)),
-            NodeKind::Client => {
-                check.fail(path, Kind::UnknownReference, format!("expected the id of a service; {id:?} is a client"));
-                None
-            }
-        },
     }
 }
 
@@ -380,14 +385,7 @@ fn validate_fault(
     if start >= duration {
         check.fail(format!("{path}.start"), Kind::Invalid, format!("expected a time before the end of the run ({duration}), got {start}"));
     }
-    let node = match index_of_id.get(fault.node.as_str()) {
-        Some(&node) => node,
-        None => {
-            let known: Vec<&str> = index_of_id.keys().copied().collect();
-            check.fail(format!("{path}.node"), Kind::UnknownReference, format!("expected the id of a node ({}), got {:?}", known.join(", "), fault.node));
-            return None;
-        }
-    };
+    let node = resolve_node(check, &format!("{path}.node"), &fault.node, index_of_id)?;
     let kind = nodes[usize::from(node)].kind;
     let mut effects = FaultEffects::NONE;
     let mut effect_count = 0;
