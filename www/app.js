@@ -1,0 +1,570 @@
+// The playground page: wires the controls, the worker and the drawing together.
+//
+//   controls / JSON editor --edit--> scenario (plain object) --debounced 'run'--> worker.js
+//   worker 'result' --> new Figures({report, faults}) --> graph + charts at the time cursor
+//
+// The page holds no simulation logic: the worker runs the wasm simulator, the wasm draws, and
+// the simulator's validation decides what a valid scenario is. Scenario text (names, ids,
+// descriptions) is user data: it is only ever set with textContent.
+
+import init, * as wasm from './pkg/stormglass_web.js';
+import { addSlowdownFault, applyControl, findNode, nodeIds, readControls, reconcileSelection } from './controls.js';
+import { renderSummary } from './summary.js';
+
+/** Quiet time after the last control change before re-running. */
+const RERUN_DEBOUNCE_MS = 150;
+/** How long "play" takes to sweep the cursor through the whole run. */
+const PLAY_SWEEP_MS = 12_000;
+
+const CHARTS = [
+  ['traffic', 'chart-traffic'],
+  ['latency', 'chart-latency'],
+  ['queue', 'chart-queue'],
+];
+
+const state = {
+  presets: [],
+  /** The scenario being edited, in the scenario JSON format. */
+  scenario: null,
+  selection: { client: null, service: null },
+  /** wasm Figures of the results on screen (the last valid run). */
+  figures: null,
+  cursor_s: 0,
+  /** Once the user moves the cursor, new results keep it where it is. */
+  cursorTouched: false,
+  requestId: 0,
+  /** performance.now() when the current request was sent, to measure the re-run time. */
+  requestSentAt: 0,
+  resultsShown: 0,
+  worker: null,
+  debounceTimer: 0,
+  drawPending: false,
+  playing: false,
+  /** Set after the page's wasm trapped: it is not called again (the banner says reload). */
+  wasmBroken: false,
+  editorDirty: false,
+};
+
+// A Rust panic is logged through console.error (console_error_panic_hook) just before the
+// wasm traps; the crash banner quotes it.
+let lastConsoleError = '';
+const consoleError = console.error.bind(console);
+console.error = (...args) => {
+  lastConsoleError = args.map(String).join(' ');
+  consoleError(...args);
+};
+
+/** Elements by id; a missing one is reported in the banner instead of failing later. */
+const ui = {};
+
+function collectElements() {
+  const ids = {
+    preset: 'preset', run: 'run', seed: 'seed', runStatus: 'run-status', runProgress: 'run-progress',
+    banner: 'banner', bannerText: 'banner-text', bannerReload: 'banner-reload', bannerDismiss: 'banner-dismiss',
+    scenarioName: 'scenario-name', scenarioDescription: 'scenario-description', whatToTry: 'what-to-try',
+    clientControls: 'client-controls', clientName: 'client-name',
+    serviceControls: 'service-controls', serviceName: 'service-name',
+    faultControls: 'fault-controls', faultName: 'fault-name', noFault: 'no-fault', addFault: 'add-fault', faultFields: 'fault-fields',
+    backoffBaseLabel: 'backoff-base-label',
+    errors: 'errors', errorsTitle: 'errors-title', errorsList: 'errors-list',
+    graph: 'graph', play: 'play', cursor: 'cursor', cursorValue: 'cursor-value',
+    summaryList: 'summary-list', verdicts: 'verdicts', stopReason: 'stop-reason', runFacts: 'run-facts',
+    json: 'scenario-json', applyJson: 'apply-json', revertJson: 'revert-json', editorStatus: 'editor-status',
+    editorDetails: 'editor-details',
+  };
+  const missing = [];
+  for (const [key, id] of Object.entries(ids)) {
+    ui[key] = document.getElementById(id);
+    if (!ui[key]) missing.push(id);
+  }
+  ui.charts = CHARTS.map(([name, id]) => [name, document.getElementById(id)]).filter(([, canvas]) => canvas);
+  return missing;
+}
+
+// ---- messages to the user -------------------------------------------------------------
+
+function describe(error) {
+  if (error instanceof Error) return error.message || error.name;
+  return String(error);
+}
+
+function showBanner(text) {
+  if (!ui.banner || !ui.bannerText) {
+    // The page is broken beyond its own banner: say so in the simplest way there is.
+    document.body.prepend(Object.assign(document.createElement('p'), { textContent: text, className: 'banner' }));
+    return;
+  }
+  ui.bannerText.textContent = text;
+  ui.banner.hidden = false;
+}
+
+function setStatus(text) {
+  ui.runStatus.textContent = text;
+}
+
+function setRunState(runState) {
+  document.body.dataset.runState = runState;
+}
+
+/**
+ * Calls into the page's wasm. A JS error (bad input) is shown and the page goes on; a
+ * WebAssembly.RuntimeError means the wasm trapped (a Rust panic: its message is in the
+ * console, logged by console_error_panic_hook), after which the instance cannot be trusted.
+ */
+function guard(what, call) {
+  if (state.wasmBroken) return undefined;
+  try {
+    return call();
+  } catch (error) {
+    if (error instanceof WebAssembly.RuntimeError) {
+      state.wasmBroken = true;
+      setRunState('crashed');
+      const panic = lastConsoleError ? `: ${lastConsoleError}` : '';
+      showBanner(
+        `Stormglass crashed while ${what} (${describe(error)}${panic}). This is a bug in Stormglass, not in your ` +
+          'scenario. Reload the page to continue.',
+      );
+    } else {
+      showBanner(`Problem while ${what}: ${describe(error)}`);
+    }
+    return undefined;
+  }
+}
+
+function showErrors(errors) {
+  ui.errorsList.replaceChildren();
+  for (const error of errors) {
+    const item = document.createElement('li');
+    if (error.path) {
+      const path = document.createElement('code');
+      path.textContent = error.path;
+      item.append(path, `: ${error.message}`);
+    } else {
+      item.textContent = error.message;
+    }
+    ui.errorsList.append(item);
+  }
+  ui.errorsTitle.textContent = errors.length === 1 ? 'The scenario has a problem' : `The scenario has ${errors.length} problems`;
+  ui.errors.hidden = false;
+}
+
+function hideErrors() {
+  ui.errors.hidden = true;
+  ui.errorsList.replaceChildren();
+}
+
+// ---- the worker ---------------------------------------------------------------------------
+
+function startWorker() {
+  const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+  worker.onmessage = (event) => onWorkerMessage(worker, event.data);
+  worker.onerror = (event) => {
+    event.preventDefault();
+    showBanner(`The simulation worker failed: ${event.message || 'it could not start'}.`);
+    setRunState('crashed');
+  };
+  state.worker = worker;
+}
+
+/** A crashed worker's wasm cannot be trusted: replace the worker, keep the page. */
+function restartWorker() {
+  state.worker?.terminate();
+  startWorker();
+}
+
+function requestRun({ immediate = false } = {}) {
+  clearTimeout(state.debounceTimer);
+  if (immediate) sendRun();
+  else state.debounceTimer = setTimeout(sendRun, RERUN_DEBOUNCE_MS);
+}
+
+function sendRun() {
+  if (!state.scenario || !state.worker) return;
+  const id = ++state.requestId;
+  state.requestSentAt = performance.now();
+  state.worker.postMessage({ type: 'run', id, json: JSON.stringify(state.scenario) });
+  setRunState('running');
+  setStatus('Running…');
+}
+
+function onWorkerMessage(worker, message) {
+  if (worker !== state.worker || !message || typeof message !== 'object') return;
+  if (message.type === 'fatal') {
+    showBanner(`The simulation worker ${message.message}.`);
+    setRunState('crashed');
+    return;
+  }
+  if (message.type === 'ready') return;
+  // Anything about an older request is stale: a newer one superseded it.
+  if (message.id !== state.requestId) return;
+  switch (message.type) {
+    case 'progress':
+      ui.runProgress.hidden = false;
+      ui.runProgress.value = message.fraction;
+      setStatus(`Running… ${Math.round(message.fraction * 100)}%`);
+      break;
+    case 'partial':
+      showResult(message, { partial: true });
+      break;
+    case 'result': {
+      const elapsedMs = performance.now() - state.requestSentAt;
+      ui.runProgress.hidden = true;
+      hideErrors();
+      showResult(message, { partial: false, elapsedMs });
+      const drawnMs = performance.now() - state.requestSentAt;
+      document.body.dataset.lastDrawnMs = String(Math.round(drawnMs));
+      setStatus(`Ran in ${Math.round(elapsedMs)} ms, drawn at ${Math.round(drawnMs)} ms`);
+      state.resultsShown += 1;
+      document.body.dataset.results = String(state.resultsShown);
+      document.body.dataset.lastRunMs = String(Math.round(elapsedMs));
+      document.body.dataset.lastWorkerMs = String(Math.round(message.worker_ms));
+      setRunState('done');
+      break;
+    }
+    case 'invalid':
+      ui.runProgress.hidden = true;
+      showErrors(message.errors);
+      setStatus('Not run: the scenario has errors');
+      setRunState('invalid');
+      break;
+    case 'crash':
+      ui.runProgress.hidden = true;
+      showBanner(
+        `The simulation crashed (${message.message}). This is a bug in Stormglass; the worker was restarted ` +
+          'and the last good results stay on screen. The browser console has the details.',
+      );
+      setStatus('The last run crashed');
+      setRunState('crashed');
+      restartWorker();
+      break;
+    default:
+      break;
+  }
+}
+
+// ---- results and drawing ------------------------------------------------------------------
+
+function showResult({ report, faults }, { partial, elapsedMs }) {
+  const figures = guard('reading the results', () => new wasm.Figures({ report, faults }));
+  if (!figures) return;
+  state.figures?.free();
+  state.figures = figures;
+  const bucket_s = figures.bucket_s;
+  ui.cursor.max = String(figures.duration_s);
+  ui.cursor.step = String(bucket_s);
+  if (!state.cursorTouched) {
+    // Until the user scrubs, the cursor shows the latest moment with data.
+    state.cursor_s = Math.max(0, report.simulated_s - bucket_s / 2);
+  }
+  state.cursor_s = Math.min(state.cursor_s, figures.duration_s);
+  ui.cursor.value = String(state.cursor_s);
+  renderSummary(ui, { report, faults, partial, elapsedMs }, wasm.format_value);
+  drawNow();
+}
+
+function scheduleDraw() {
+  if (state.drawPending) return;
+  state.drawPending = true;
+  requestAnimationFrame(() => {
+    state.drawPending = false;
+    drawNow();
+  });
+}
+
+function drawNow() {
+  ui.cursorValue.textContent = `t = ${wasm.format_value(state.cursor_s, 's')}`;
+  const figures = state.figures;
+  if (!figures) return;
+  const selected = [state.selection.client, state.selection.service].filter(Boolean);
+  guard('drawing the event graph', () => figures.draw_graph(ui.graph, state.cursor_s, selected));
+  for (const [name, canvas] of ui.charts) {
+    guard(`drawing the ${name} chart`, () => figures.draw_chart(name, canvas, state.cursor_s));
+  }
+}
+
+// ---- the scenario and the controls ----------------------------------------------------
+
+/** Number inputs, each optionally paired with a range slider, and the control they drive. */
+const NUMBER_CONTROLS = [
+  ['rate', 'rate', 'rate'],
+  ['timeout', 'timeout', 'timeout_ms'],
+  ['retries', 'retries', 'retries'],
+  ['backoff-base', 'backoff-base', 'backoff_base_ms'],
+  ['backoff-cap', 'backoff-cap', 'backoff_cap_ms'],
+  ['workers', 'workers', 'workers'],
+  ['capacity', 'capacity', 'capacity'],
+  ['slowdown', 'slowdown', 'slowdown'],
+  ['fault-start', 'fault-start', 'fault_start_s'],
+  ['fault-length', 'fault-length', 'fault_length_s'],
+];
+const SELECT_CONTROLS = [
+  ['backoff', 'backoff', 'backoff'],
+  ['jitter', 'jitter', 'jitter'],
+  ['discipline', 'discipline', 'discipline'],
+];
+
+function setNumber(id, value) {
+  const input = document.getElementById(id);
+  const range = document.getElementById(`${id}-range`);
+  if (input) input.value = value === null || value === undefined ? '' : String(value);
+  if (range && value !== null && value !== undefined) {
+    // Let the slider reach well past the scenario's value.
+    const max = Number(range.dataset.baseMax ?? range.max);
+    range.dataset.baseMax = String(max);
+    range.max = String(Math.max(max, value * 2));
+    range.value = String(value);
+  }
+}
+
+/** Shows the scenario's values in the controls (after a preset, an Apply or a selection). */
+function syncControls() {
+  const values = readControls(state.scenario, state.selection, wasm.parse_duration_ms);
+  ui.seed.value = String(values.seed);
+  for (const [id, , key] of NUMBER_CONTROLS) setNumber(id, values[key]);
+  for (const [id, , key] of SELECT_CONTROLS) {
+    const select = document.getElementById(id);
+    if (select) select.value = values[key];
+  }
+  ui.clientControls.disabled = !values.hasClient;
+  ui.serviceControls.disabled = !values.hasService;
+  ui.noFault.hidden = values.hasFault;
+  ui.faultFields.hidden = !values.hasFault;
+  ui.faultName.textContent = values.hasFault ? `on ${values.fault_node}` : '';
+  const backoffHasTimes = values.backoff !== 'none';
+  document.getElementById('backoff-base').disabled = !backoffHasTimes;
+  document.getElementById('backoff-cap').disabled = values.backoff !== 'exponential';
+  ui.backoffBaseLabel.textContent = values.backoff === 'constant' ? 'Delay' : 'Base';
+  syncNodeChoice(ui.clientName, 'client', state.selection.client);
+  syncNodeChoice(ui.serviceName, 'service', state.selection.service);
+}
+
+/** The node name in a fieldset legend: a picker when there is more than one of that kind. */
+function syncNodeChoice(container, kind, selectedId) {
+  const ids = nodeIds(state.scenario, kind);
+  container.replaceChildren();
+  if (ids.length <= 1) {
+    container.textContent = selectedId ?? `(no ${kind})`;
+    return;
+  }
+  const select = document.createElement('select');
+  select.setAttribute('aria-label', `Selected ${kind}`);
+  for (const id of ids) select.append(new Option(id, id, false, id === selectedId));
+  select.addEventListener('change', () => selectNode(select.value));
+  container.append(select);
+}
+
+function selectNode(id) {
+  const node = findNode(state.scenario, id);
+  if (node?.kind === 'client') state.selection.client = id;
+  else if (node?.kind === 'service') state.selection.service = id;
+  else return;
+  syncControls();
+  scheduleDraw();
+}
+
+function syncEditor({ force = false } = {}) {
+  if (state.editorDirty && !force) return;
+  ui.json.value = JSON.stringify(state.scenario, null, 2);
+  state.editorDirty = false;
+  ui.editorStatus.textContent = '';
+}
+
+function showScenarioText() {
+  const scenario = state.scenario;
+  ui.scenarioName.textContent = scenario.name || 'Untitled scenario';
+  ui.scenarioDescription.textContent = scenario.description ?? '';
+  ui.whatToTry.textContent = scenario.what_to_try || 'Change a control: the run repeats with the same seed, so any difference is the change.';
+}
+
+/** Makes `scenario` the one being edited and runs it. */
+function loadScenario(scenario) {
+  state.scenario = scenario;
+  state.selection = reconcileSelection(scenario, state.selection);
+  showScenarioText();
+  syncControls();
+  syncEditor({ force: true });
+  requestRun({ immediate: true });
+}
+
+function loadPreset(name) {
+  const preset = state.presets.find((p) => p.name === name) ?? state.presets[0];
+  if (!preset) {
+    showBanner('This build has no preset scenarios.');
+    return;
+  }
+  ui.preset.value = preset.name;
+  state.cursorTouched = false;
+  state.selection = { client: null, service: null };
+  try {
+    loadScenario(JSON.parse(preset.json));
+  } catch (error) {
+    showErrors([{ path: '', kind: 'syntax', message: `preset ${preset.name} is not valid JSON: ${describe(error)}` }]);
+  }
+}
+
+/** After a control edited the scenario: show it in the editor and re-run. */
+function edited() {
+  syncEditor();
+  requestRun();
+}
+
+function numberValue(input) {
+  // valueAsNumber is NaN for a blank (or unparsable) field; blank means "none" to some controls.
+  return input.value.trim() === '' ? null : input.valueAsNumber;
+}
+
+function wireControls() {
+  for (const [id, control] of NUMBER_CONTROLS) {
+    const input = document.getElementById(id);
+    const range = document.getElementById(`${id}-range`);
+    if (!input) continue;
+    input.addEventListener('input', () => {
+      const value = numberValue(input);
+      if (range && value !== null && Number.isFinite(value)) range.value = String(value);
+      if (applyControl(state.scenario, state.selection, control, value, wasm.parse_duration_ms)) edited();
+    });
+    range?.addEventListener('input', () => {
+      input.value = range.value;
+      if (applyControl(state.scenario, state.selection, control, range.valueAsNumber, wasm.parse_duration_ms)) edited();
+    });
+  }
+  for (const [id, control] of SELECT_CONTROLS) {
+    const select = document.getElementById(id);
+    select?.addEventListener('change', () => {
+      if (applyControl(state.scenario, state.selection, control, select.value, wasm.parse_duration_ms)) {
+        syncControls();
+        edited();
+      }
+    });
+  }
+  ui.seed.addEventListener('input', () => {
+    applyControl(state.scenario, state.selection, 'seed', numberValue(ui.seed), wasm.parse_duration_ms);
+    edited();
+  });
+  ui.addFault.addEventListener('click', () => {
+    if (addSlowdownFault(state.scenario, state.selection, wasm.parse_duration_ms)) {
+      syncControls();
+      edited();
+    }
+  });
+  ui.preset.addEventListener('change', () => loadPreset(ui.preset.value));
+  ui.run.addEventListener('click', () => requestRun({ immediate: true }));
+}
+
+function wireEditor() {
+  ui.json.addEventListener('input', () => {
+    state.editorDirty = true;
+    ui.editorStatus.textContent = 'Unapplied edits';
+  });
+  ui.applyJson.addEventListener('click', () => {
+    const text = ui.json.value;
+    const validation = guard('checking the scenario', () => wasm.validate_scenario(text));
+    if (!validation) return;
+    if (!validation.ok) {
+      showErrors(validation.errors);
+      const first = validation.errors[0];
+      ui.editorStatus.textContent = `Not applied: ${first.path ? `${first.path}: ` : ''}${first.message}`;
+      setRunState('invalid');
+      return;
+    }
+    hideErrors();
+    state.editorDirty = false;
+    loadScenario(JSON.parse(text));
+    ui.editorStatus.textContent = 'Applied';
+  });
+  ui.revertJson.addEventListener('click', () => syncEditor({ force: true }));
+}
+
+function wireCursor() {
+  ui.cursor.addEventListener('input', () => {
+    state.cursorTouched = true;
+    state.cursor_s = ui.cursor.valueAsNumber;
+    scheduleDraw();
+  });
+  ui.play.addEventListener('click', () => (state.playing ? stopPlaying() : startPlaying()));
+  ui.graph.addEventListener('click', (event) => {
+    if (!state.figures || state.wasmBroken) return;
+    const box = ui.graph.getBoundingClientRect();
+    const id = guard('finding a node', () => state.figures.node_at(event.clientX - box.left, event.clientY - box.top));
+    if (id) selectNode(id);
+  });
+}
+
+function startPlaying() {
+  if (!state.figures) return;
+  const duration_s = state.figures.duration_s;
+  if (state.cursor_s >= duration_s - state.figures.bucket_s) state.cursor_s = 0;
+  state.playing = true;
+  state.cursorTouched = true;
+  ui.play.textContent = '❚❚';
+  ui.play.setAttribute('aria-label', 'Pause');
+  let last = performance.now();
+  const frame = (now) => {
+    // The loop ends itself: on pause, at the end of the run, or when results disappear.
+    if (!state.playing || !state.figures) return;
+    state.cursor_s = Math.min(duration_s, state.cursor_s + ((now - last) / PLAY_SWEEP_MS) * duration_s);
+    last = now;
+    ui.cursor.value = String(state.cursor_s);
+    drawNow();
+    if (state.cursor_s >= duration_s) stopPlaying();
+    else requestAnimationFrame(frame);
+  };
+  requestAnimationFrame(frame);
+}
+
+function stopPlaying() {
+  state.playing = false;
+  ui.play.textContent = '▶';
+  ui.play.setAttribute('aria-label', 'Play the run');
+}
+
+function applyPalette() {
+  const colours = guard('reading the palette', () => wasm.palette());
+  if (!colours) return;
+  for (const [name, value] of Object.entries(colours)) {
+    document.documentElement.style.setProperty(`--${name}`, value);
+  }
+}
+
+// ---- start -------------------------------------------------------------------------------
+
+async function main() {
+  const missing = collectElements();
+  if (missing.length > 0) {
+    showBanner(`The page is incomplete (missing: ${missing.join(', ')}). Reload it; if this persists, it is a bug.`);
+    return;
+  }
+  ui.bannerReload.addEventListener('click', () => location.reload());
+  ui.bannerDismiss.addEventListener('click', () => {
+    ui.banner.hidden = true;
+  });
+  window.addEventListener('unhandledrejection', (event) => showBanner(`Unexpected error: ${describe(event.reason)}`));
+  setRunState('loading');
+  try {
+    await init();
+  } catch (error) {
+    showBanner(`Could not load the simulator (WebAssembly): ${describe(error)}`);
+    setRunState('crashed');
+    return;
+  }
+  applyPalette();
+  state.presets = guard('listing the presets', () => wasm.presets()) ?? [];
+  for (const preset of state.presets) ui.preset.append(new Option(preset.title || preset.name, preset.name));
+  wireControls();
+  wireEditor();
+  wireCursor();
+  new ResizeObserver(() => scheduleDraw()).observe(ui.graph);
+  for (const [, canvas] of ui.charts) new ResizeObserver(() => scheduleDraw()).observe(canvas);
+  startWorker();
+  loadPreset(guard('reading the default preset', () => wasm.default_preset()));
+}
+
+// For the browser tests of the crash paths: make the worker's wasm, or the page's, panic.
+export function debugCrashWorker() {
+  state.worker?.postMessage({ type: 'debug-panic' });
+}
+export function debugCrashPage() {
+  guard('running a test of the crash path', () => wasm.debug_panic('page'));
+}
+
+main().catch((error) => showBanner(`The page failed to start: ${describe(error)}`));
