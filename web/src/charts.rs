@@ -103,18 +103,20 @@ fn traffic_spec(view: &RunView) -> Spec<'_> {
         filled: false,
         unit: Unit::PerSecond,
     };
-    // Drawn in this order: goodput over attempts so health shows; offered last and dashed so
-    // it stays visible where goodput matches it.
-    let mut lines = vec![line("attempts", "attempts_per_s", palette::ATTEMPTS, 2.0)];
+    // Drawn in this order: failures wide underneath, attempts over them (in a storm nearly
+    // every attempt times out, and both stay visible), goodput over attempts so health
+    // shows, and offered last and dashed so it stays visible where goodput matches it.
+    let mut lines = Vec::new();
     for (label, name, colour) in [
         ("timeouts", "timeouts_per_s", palette::TIMEOUTS),
         ("errors", "errors_per_s", palette::ERRORS),
         ("rejected", "rejected_per_s", palette::REJECTED),
     ] {
         if any_positive(values(system, name)) {
-            lines.push(line(label, name, colour, 1.5));
+            lines.push(line(label, name, colour, 4.0));
         }
     }
+    lines.push(line("attempts", "attempts_per_s", palette::ATTEMPTS, 1.5));
     lines.push(line("goodput", "goodput_per_s", palette::GOODPUT, 2.5));
     let mut offered = line("offered", "offered_per_s", palette::OFFERED, 1.5);
     offered.dashed = true;
@@ -366,17 +368,20 @@ struct LegendItem {
 /// Draws the legend across the top of the chart, wrapping to more rows on narrow canvases.
 /// Returns its height in device pixels.
 fn draw_legend(root: &Area, scale: f64, view: &RunView, spec: &Spec, bucket: Option<usize>) -> DrawResult<u32> {
-    let mut items: Vec<LegendItem> = spec
+    let mut items: Vec<(usize, LegendItem)> = spec
         .lines
         .iter()
         .rev()
         .map(|line| {
             let value = bucket.map_or(f64::NAN, |bucket| line.values.get(bucket).copied().unwrap_or(f64::NAN));
-            LegendItem { text: format!("{} {}", line.label, format(value, line.unit)), colour: line.colour, block: false, dashed: line.dashed }
+            // No data at the cursor (no request succeeded there): the label alone.
+            let text = if value.is_finite() { format!("{} {}", line.label, format(value, line.unit)) } else { line.label.clone() };
+            (legend_rank(&line.label), LegendItem { text, colour: line.colour, block: false, dashed: line.dashed })
         })
-        .collect();
-    // Lines were ordered for drawing; the legend reads best with the most important first.
-    items.sort_by_key(|item| legend_rank(&item.text));
+        .collect::<Vec<_>>();
+    // A stable sort: labels of equal rank (service ids) keep the scenario's order.
+    items.sort_by_key(|(rank, _)| *rank);
+    let mut items: Vec<LegendItem> = items.into_iter().map(|(_, item)| item).collect();
     if !view.faults.is_empty() {
         let text = if view.faults.len() == 1 { format!("fault: {}", view.faults[0].label) } else { "fault windows".to_string() };
         items.push(LegendItem { text, colour: palette::FAULT, block: true, dashed: false });
@@ -423,10 +428,11 @@ fn draw_legend(root: &Area, scale: f64, view: &RunView, spec: &Spec, bucket: Opt
     Ok((padding + row_height * f64::from(rows)).ceil() as u32)
 }
 
-/// Legend order: what the user watches first.
-fn legend_rank(text: &str) -> usize {
-    const ORDER: [&str; 9] = ["offered", "attempts", "goodput", "timeouts", "errors", "rejected", "p50", "p99 ", "p99.9"];
-    ORDER.iter().position(|prefix| text.starts_with(prefix)).unwrap_or(ORDER.len())
+/// Legend order (lines are ordered for drawing; the legend reads best with what the user
+/// watches first). Labels not listed (service ids) keep their order after these.
+fn legend_rank(label: &str) -> usize {
+    const ORDER: [&str; 9] = ["offered", "attempts", "goodput", "timeouts", "errors", "rejected", "p50", "p99", "p99.9"];
+    ORDER.iter().position(|known| *known == label).unwrap_or(ORDER.len())
 }
 
 #[cfg(test)]
@@ -454,8 +460,8 @@ mod tests {
 
     #[test]
     fn legend_puts_offered_first() {
-        let mut texts = vec!["goodput 1/s", "offered 2/s", "p99 3 ms", "p50 1 ms", "p99.9 9 ms"];
-        texts.sort_by_key(|text| legend_rank(text));
-        assert_eq!(texts, vec!["offered 2/s", "goodput 1/s", "p50 1 ms", "p99 3 ms", "p99.9 9 ms"]);
+        let mut labels = vec!["goodput", "offered", "p99", "p50", "p99.9", "db", "api"];
+        labels.sort_by_key(|label| legend_rank(label));
+        assert_eq!(labels, vec!["offered", "goodput", "p50", "p99", "p99.9", "db", "api"]);
     }
 }

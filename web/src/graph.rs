@@ -315,7 +315,8 @@ fn draw_edge(
     // Labels above and below the middle of the edge; the words go when space is short.
     let middle_x = (start_x + end_x) / 2.0;
     let middle_y = (start_y + end_y) / 2.0;
-    let room = (end_x - start_x - 8.0).max(0.0);
+    // Keep clear of the node outlines on either side.
+    let room = (end_x - start_x - 20.0).max(0.0);
     painter.font(600, 12.0);
     let label = |value: f64, word: &str| {
         let long = format!("{} {word}", format(value, Unit::PerSecond));
