@@ -27,6 +27,8 @@ const state = {
   /** The scenario being edited, in the scenario JSON format. */
   scenario: null,
   selection: { client: null, service: null },
+  /** The node whose traffic the traffic chart shows (the last one clicked); null: all. */
+  focus: null,
   /** wasm Figures of the results on screen (the last valid run). */
   figures: null,
   cursor_s: 0,
@@ -66,8 +68,10 @@ function collectElements() {
     serviceControls: 'service-controls', serviceName: 'service-name',
     faultControls: 'fault-controls', faultName: 'fault-name', noFault: 'no-fault', addFault: 'add-fault', faultFields: 'fault-fields',
     backoffBaseLabel: 'backoff-base-label',
+    faultFactorControl: 'fault-factor-control', faultFactorLabel: 'fault-factor-label', faultFactorUnit: 'fault-factor-unit',
+    faultOther: 'fault-other',
     errors: 'errors', errorsTitle: 'errors-title', errorsList: 'errors-list',
-    graph: 'graph', play: 'play', cursor: 'cursor', cursorValue: 'cursor-value',
+    graph: 'graph', play: 'play', trafficFocus: 'traffic-focus', cursor: 'cursor', cursorValue: 'cursor-value',
     summaryList: 'summary-list', verdicts: 'verdicts', stopReason: 'stop-reason', runFacts: 'run-facts',
     json: 'scenario-json', applyJson: 'apply-json', revertJson: 'revert-json', editorStatus: 'editor-status',
     editorDetails: 'editor-details',
@@ -278,7 +282,7 @@ function drawNow() {
   const selected = [state.selection.client, state.selection.service].filter(Boolean);
   guard('drawing the event graph', () => figures.draw_graph(ui.graph, state.cursor_s, selected));
   for (const [name, canvas] of ui.charts) {
-    guard(`drawing the ${name} chart`, () => figures.draw_chart(name, canvas, state.cursor_s));
+    guard(`drawing the ${name} chart`, () => figures.draw_chart(name, canvas, state.cursor_s, state.focus));
   }
 }
 
@@ -293,7 +297,7 @@ const NUMBER_CONTROLS = [
   ['backoff-cap', 'backoff-cap', 'backoff_cap_ms'],
   ['workers', 'workers', 'workers'],
   ['capacity', 'capacity', 'capacity'],
-  ['slowdown', 'slowdown', 'slowdown'],
+  ['fault-factor', 'fault-factor', 'fault_factor'],
   ['fault-start', 'fault-start', 'fault_start_s'],
   ['fault-length', 'fault-length', 'fault_length_s'],
 ];
@@ -330,6 +334,10 @@ function syncControls() {
   ui.noFault.hidden = values.hasFault;
   ui.faultFields.hidden = !values.hasFault;
   ui.faultName.textContent = values.hasFault ? `on ${values.fault_node}` : '';
+  ui.faultFactorControl.hidden = values.fault_effect === 'other';
+  ui.faultOther.hidden = !values.hasFault || values.fault_effect !== 'other';
+  ui.faultFactorLabel.textContent = values.fault_effect === 'surge' ? 'Surge' : 'Slowdown';
+  ui.faultFactorUnit.textContent = values.fault_effect === 'surge' ? '× request rate' : '× service time';
   const backoffHasTimes = values.backoff !== 'none';
   document.getElementById('backoff-base').disabled = !backoffHasTimes;
   document.getElementById('backoff-cap').disabled = values.backoff !== 'exponential';
@@ -358,7 +366,15 @@ function selectNode(id) {
   if (node?.kind === 'client') state.selection.client = id;
   else if (node?.kind === 'service') state.selection.service = id;
   else return;
+  setFocus(id);
   syncControls();
+}
+
+/** Which node's traffic the traffic chart shows; null for all clients together. */
+function setFocus(id) {
+  state.focus = id && findNode(state.scenario, id) ? id : null;
+  const node = state.focus ? findNode(state.scenario, state.focus) : null;
+  ui.trafficFocus.textContent = !node ? 'of all clients' : node.kind === 'client' ? `of ${node.id}` : `into ${node.id}`;
   scheduleDraw();
 }
 
@@ -380,6 +396,7 @@ function showScenarioText() {
 function loadScenario(scenario) {
   state.scenario = scenario;
   state.selection = reconcileSelection(scenario, state.selection);
+  setFocus(state.focus);
   showScenarioText();
   syncControls();
   syncEditor({ force: true });
@@ -395,6 +412,7 @@ function loadPreset(name) {
   ui.preset.value = preset.name;
   state.cursorTouched = false;
   state.selection = { client: null, service: null };
+  state.focus = null;
   try {
     loadScenario(JSON.parse(preset.json));
   } catch (error) {
@@ -487,6 +505,7 @@ function wireCursor() {
     const box = ui.graph.getBoundingClientRect();
     const id = guard('finding a node', () => state.figures.node_at(event.clientX - box.left, event.clientY - box.top));
     if (id) selectNode(id);
+    else setFocus(null);
   });
 }
 

@@ -92,10 +92,22 @@ export function readControls(scenario, selection, parseDurationMs) {
     capacity: number(service?.queue?.capacity),
     hasFault: Boolean(fault),
     fault_node: typeof fault?.node === 'string' ? fault.node : '',
-    slowdown: number(fault?.slowdown),
+    // The fault's factor: a surge multiplies a client's rate, a slowdown a service's times.
+    // Other effects (errors, outages, lost workers, added latency) are edited as JSON.
+    fault_effect: faultEffect(fault),
+    fault_factor: number(fault?.[faultEffect(fault)]),
     fault_start_s: faultStart === null ? null : faultStart / 1000,
     fault_length_s: faultStart === null || faultEnd === null ? null : (faultEnd - faultStart) / 1000,
   };
+}
+
+/** Which factor the fault controls edit: "surge", "slowdown", or "other". */
+function faultEffect(fault) {
+  if (!fault) return 'other';
+  if (typeof fault.surge === 'number') return 'surge';
+  if (typeof fault.slowdown === 'number') return 'slowdown';
+  const others = ['added_latency', 'error_rate', 'outage', 'workers_lost'];
+  return others.some((key) => fault[key] !== undefined && fault[key] !== null) ? 'other' : 'slowdown';
 }
 
 /** The retry policy of a call, created (as "no retries") if the call has none. */
@@ -190,11 +202,13 @@ export function applyControl(scenario, selection, name, value, parseDurationMs) 
       if (value === null) delete service.queue.capacity;
       else service.queue.capacity = value;
       return true;
-    case 'slowdown':
-      if (!fault) return false;
-      if (value === null) delete fault.slowdown;
-      else fault.slowdown = value;
+    case 'fault-factor': {
+      const effect = faultEffect(fault);
+      if (!fault || effect === 'other') return false;
+      if (value === null) delete fault[effect];
+      else fault[effect] = value;
       return true;
+    }
     case 'fault-start': {
       if (!fault) return false;
       const { fault_length_s: length } = readControls(scenario, selection, parseDurationMs);

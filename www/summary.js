@@ -18,8 +18,9 @@ function rebuild(element, build) {
 export function verdictSentence(verdict, format) {
   switch (verdict.verdict) {
     case 'recovered':
-      return verdict.after_s > 0
-        ? `recovered ${format(verdict.after_s, 's')} after the fault ended`
+      if (verdict.after_s > 0) return `recovered ${format(verdict.after_s, 's')} after the fault ended`;
+      return verdict.degraded
+        ? 'recovered as soon as the fault ended'
         : 'recovered: goodput never dropped below its baseline';
     case 'metastable':
       return `metastable: still unhealthy ${format(verdict.unhealthy_for_s, 's')} after the fault ended (success ${format(verdict.success_share_at_end, 'share')} at the end)`;

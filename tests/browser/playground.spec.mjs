@@ -81,14 +81,34 @@ test('the time cursor scrubs the graph and the charts without re-running', async
   await expect(page.locator('#cursor')).toHaveValue('105');
 });
 
-test('clicking a node in the graph selects it for the controls', async ({ page }) => {
+test('clicking a node selects it for the controls and focuses the traffic chart on it', async ({ page }) => {
   await openPlayground(page);
   const box = await page.locator('#graph').boundingBox();
+  const traffic = await canvasDataUrl(page, '#chart-traffic');
   // The client is drawn in the left half, the service in the right half, at mid-height.
   await page.mouse.click(box.x + box.width * 0.75, box.y + box.height * 0.42);
   await expect(page.locator('#service-name')).toHaveText('api');
+  await expect(page.locator('#traffic-focus')).toHaveText('into api');
   await page.mouse.click(box.x + box.width * 0.25, box.y + box.height * 0.42);
   await expect(page.locator('#client-name')).toHaveText('clients');
+  await expect(page.locator('#traffic-focus')).toHaveText('of clients');
+  // The background: the whole system again. One client: the same chart as at the start.
+  await page.mouse.click(box.x + 5, box.y + box.height * 0.5);
+  await expect(page.locator('#traffic-focus')).toHaveText('of all clients');
+  await expect.poll(() => canvasDataUrl(page, '#chart-traffic')).toBe(traffic);
+});
+
+test('with two clients, the traffic chart follows the clicked service', async ({ page }) => {
+  await openPlayground(page);
+  await changeAndWait(page, () => page.locator('#preset').selectOption('fifo-vs-lifo'));
+  const all = await canvasDataUrl(page, '#chart-traffic');
+  const box = await page.locator('#graph').boundingBox();
+  // fifo-api is the upper service, lifo-api the lower one.
+  await page.mouse.click(box.x + box.width * 0.75, box.y + box.height * 0.58);
+  await expect(page.locator('#traffic-focus')).toHaveText('into lifo-api');
+  await expect(page.locator('#service-name select')).toHaveValue('lifo-api');
+  await expect(page.locator('#discipline')).toHaveValue('lifo');
+  await expect.poll(() => canvasDataUrl(page, '#chart-traffic')).not.toBe(all);
 });
 
 test('re-running the default preset: report the time it takes (a measurement, not a limit)', async ({ page }, testInfo) => {

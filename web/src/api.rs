@@ -263,14 +263,16 @@ impl Figures {
     }
 
     /// Draws a time chart ("traffic", "latency" or "queue") with the cursor at `cursor_s`.
-    /// A canvas that is not laid out (hidden) is skipped.
-    pub fn draw_chart(&self, name: &str, canvas: JsValue, cursor_s: f64) -> Result<(), JsValue> {
+    /// `focus` (a node id, or undefined for the whole system): the traffic chart shows that
+    /// node's traffic, the queue chart draws that service bolder. A canvas that is not laid
+    /// out (hidden) is skipped.
+    pub fn draw_chart(&self, name: &str, canvas: JsValue, cursor_s: f64, focus: Option<String>) -> Result<(), JsValue> {
         let chart = Chart::from_name(name)
             .ok_or_else(|| errors::argument("name", "expected \"traffic\", \"latency\" or \"queue\""))?;
         let Some(surface) = Surface::prepare(&canvas).map_err(|message| errors::argument("canvas", &message))? else {
             return Ok(());
         };
-        charts::draw(&surface, &self.view, chart, cursor_s).map_err(|message| errors::internal(&message))
+        charts::draw(&surface, &self.view, chart, cursor_s, focus.as_deref()).map_err(|message| errors::internal(&message))
     }
 
     /// Draws the event graph at `cursor_s`, outlining the nodes whose ids are in `selected`

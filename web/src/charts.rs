@@ -8,7 +8,7 @@
 use crate::canvas::{Backend, Surface};
 use crate::format::{compact, format, Unit};
 use crate::palette::{self, Colour};
-use crate::view::{RunView, Values};
+use crate::view::{Metrics, RunView, Values};
 use plotters::coord::ranged1d::{AsRangedCoord, Ranged, ValueFormatter};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -73,18 +73,24 @@ enum TickUnit {
 
 const FONT_FAMILY: &str = "sans-serif";
 
-/// Draws one chart of a run onto a canvas, with the cursor at `cursor_s`.
-pub fn draw(surface: &Surface, view: &RunView, chart: Chart, cursor_s: f64) -> Result<(), String> {
+/// Draws one chart of a run onto a canvas, with the cursor at `cursor_s`. With a `focus`
+/// node id, the traffic chart shows that node's traffic (a client's, or the calls into a
+/// service) instead of the whole system's, and the queue chart draws that service bolder.
+pub fn draw(surface: &Surface, view: &RunView, chart: Chart, cursor_s: f64, focus: Option<&str>) -> Result<(), String> {
+    let focused = match (chart, focus) {
+        (Chart::Traffic, Some(id)) => focused_traffic(view, id),
+        _ => None,
+    };
     let spec = match chart {
-        Chart::Traffic => traffic_spec(view),
+        Chart::Traffic => traffic_spec(focused.as_ref().unwrap_or(&view.report.series.system)),
         Chart::Latency => latency_spec(view),
-        Chart::Queue => queue_spec(view),
+        Chart::Queue => queue_spec(view, focus),
     };
     let root = surface.backend()?.into_drawing_area();
     draw_spec(&root, surface.scale, view, &spec, cursor_s).map_err(|error| format!("drawing a chart failed: {error}"))
 }
 
-fn values<'a>(metrics: &'a crate::view::Metrics, name: &str) -> &'a [f64] {
+fn values<'a>(metrics: &'a Metrics, name: &str) -> &'a [f64] {
     metrics.get(name).map_or(&[], |values: &Values| values.0.as_slice())
 }
 
@@ -92,8 +98,26 @@ fn any_positive(values: &[f64]) -> bool {
     values.iter().any(|&value| value > 0.0)
 }
 
-fn traffic_spec(view: &RunView) -> Spec<'_> {
-    let system = &view.report.series.system;
+/// The traffic of one node: a client's own series, or the sum of the calls into a service.
+fn focused_traffic(view: &RunView, id: &str) -> Option<Metrics> {
+    let series = &view.report.series;
+    let node = series.nodes.iter().find(|node| node.id == id)?;
+    if node.kind == "client" {
+        return Some(node.metrics.clone());
+    }
+    let mut sum = Metrics::new();
+    for edge in series.edges.iter().filter(|edge| edge.to == id) {
+        for (name, values) in &edge.metrics {
+            let total = sum.entry(name.clone()).or_insert_with(|| Values(vec![0.0; values.0.len()]));
+            for (into, value) in total.0.iter_mut().zip(&values.0) {
+                *into += value;
+            }
+        }
+    }
+    (!sum.is_empty()).then_some(sum)
+}
+
+fn traffic_spec(system: &Metrics) -> Spec<'_> {
     let line = |label: &str, name: &str, colour: Colour, width_css: f64| Line {
         label: label.to_string(),
         colour,
@@ -149,7 +173,7 @@ fn latency_spec(view: &RunView) -> Spec<'_> {
     }
 }
 
-fn queue_spec(view: &RunView) -> Spec<'_> {
+fn queue_spec<'a>(view: &'a RunView, focus: Option<&str>) -> Spec<'a> {
     let services: Vec<_> = view.report.series.nodes.iter().filter(|node| node.kind == "service").collect();
     let single = services.len() == 1;
     let lines = services
@@ -160,7 +184,7 @@ fn queue_spec(view: &RunView) -> Spec<'_> {
             // Several services: the queue colour, darker for each further one.
             colour: shade(palette::QUEUE, index),
             values: values(&node.metrics, "queue_depth"),
-            width_css: 2.0,
+            width_css: if !single && focus == Some(node.id.as_str()) { 3.5 } else { 2.0 },
             dashed: false,
             filled: single,
             unit: Unit::Count,
@@ -170,7 +194,7 @@ fn queue_spec(view: &RunView) -> Spec<'_> {
 }
 
 fn shade(colour: Colour, index: usize) -> Colour {
-    let factor = 0.7f64.powi(index.min(6) as i32);
+    let factor = 0.6f64.powi(index.min(4) as i32);
     let dim = |channel: u8| (f64::from(channel) * factor).round() as u8;
     Colour { red: dim(colour.red), green: dim(colour.green), blue: dim(colour.blue) }
 }
@@ -371,7 +395,6 @@ fn draw_legend(root: &Area, scale: f64, view: &RunView, spec: &Spec, bucket: Opt
     let mut items: Vec<(usize, LegendItem)> = spec
         .lines
         .iter()
-        .rev()
         .map(|line| {
             let value = bucket.map_or(f64::NAN, |bucket| line.values.get(bucket).copied().unwrap_or(f64::NAN));
             // No data at the cursor (no request succeeded there): the label alone.
