@@ -392,9 +392,17 @@ function showScenarioText() {
   ui.whatToTry.textContent = scenario.what_to_try || 'Change a control: the run repeats with the same seed, so any difference is the change.';
 }
 
+/** The graph gets taller when a column holds many nodes, so each keeps room for its labels. */
+function fitGraphHeight() {
+  const rows = Math.max(1, nodeIds(state.scenario, 'client').length, nodeIds(state.scenario, 'service').length);
+  const height_px = Math.min(720, Math.max(250, 80 * rows + 70));
+  ui.graph.style.height = `${height_px}px`;
+}
+
 /** Makes `scenario` the one being edited and runs it. */
 function loadScenario(scenario) {
   state.scenario = scenario;
+  fitGraphHeight();
   state.selection = reconcileSelection(scenario, state.selection);
   setFocus(state.focus);
   showScenarioText();

@@ -86,7 +86,11 @@ export function renderSummary(ui, { report, faults, partial, elapsedMs }, format
   ui.stopReason.textContent = report.stop_reason ?? '';
 
   const facts = [
-    partial ? `running: ${format(report.simulated_s, 's')} of ${format(report.duration_s, 's')} simulated` : `${format(report.duration_s, 's')} simulated`,
+    partial
+      ? `running: ${format(report.simulated_s, 's')} of ${format(report.duration_s, 's')} simulated`
+      : report.status === 'stopped'
+        ? `stopped at ${format(report.simulated_s, 's')} of ${format(report.duration_s, 's')}`
+        : `${format(report.duration_s, 's')} simulated`,
     `seed ${report.seed}`,
     `${format(report.events, 'count')} events`,
     `digest ${report.digest}`,

@@ -139,8 +139,8 @@ fn fault_label(effects: &FaultEffects) -> String {
         parts.push(format!("errors {}", format::format(effects.error_rate, Unit::Share)));
     }
     match effects.outage {
-        Some(Outage::FailFast) => parts.push("outage (fail fast)".to_string()),
-        Some(Outage::Hang) => parts.push("outage (hang)".to_string()),
+        Some(Outage::FailFast) => parts.push("outage: fail fast".to_string()),
+        Some(Outage::Hang) => parts.push("outage: hang".to_string()),
         None => {}
     }
     if effects.workers_lost > 0 {
@@ -336,7 +336,7 @@ mod tests {
         effects.added_latency = SimDuration(50 * NS_PER_MS);
         effects.outage = Some(Outage::Hang);
         effects.workers_lost = 4;
-        assert_eq!(fault_label(&effects), "slowdown 3x, +50 ms, outage (hang), 4 workers lost");
+        assert_eq!(fault_label(&effects), "slowdown 3x, +50 ms, outage: hang, 4 workers lost");
     }
 
     #[test]

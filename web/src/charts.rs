@@ -43,7 +43,8 @@ struct Line<'a> {
     values: &'a [f64],
     /// Stroke width in CSS pixels.
     width_css: f64,
-    dashed: bool,
+    /// Dash and gap lengths in CSS pixels; None for a solid line.
+    dash: Option<(f64, f64)>,
     /// Fill the area under the line (linear charts only).
     filled: bool,
     unit: Unit,
@@ -123,7 +124,7 @@ fn traffic_spec(system: &Metrics) -> Spec<'_> {
         colour,
         values: values(system, name),
         width_css,
-        dashed: false,
+        dash: None,
         filled: false,
         unit: Unit::PerSecond,
     };
@@ -143,7 +144,7 @@ fn traffic_spec(system: &Metrics) -> Spec<'_> {
     lines.push(line("attempts", "attempts_per_s", palette::ATTEMPTS, 1.5));
     lines.push(line("goodput", "goodput_per_s", palette::GOODPUT, 2.5));
     let mut offered = line("offered", "offered_per_s", palette::OFFERED, 1.5);
-    offered.dashed = true;
+    offered.dash = Some((5.0, 5.0));
     lines.push(offered);
     Spec { y_title: "requests / s", scale: Scale::Linear, tick_unit: TickUnit::Number, lines, empty_message: "no traffic yet" }
 }
@@ -155,7 +156,7 @@ fn latency_spec(view: &RunView) -> Spec<'_> {
         colour,
         values: values(system, name),
         width_css,
-        dashed: false,
+        dash: None,
         filled: false,
         unit: Unit::Milliseconds,
     };
@@ -181,11 +182,11 @@ fn queue_spec<'a>(view: &'a RunView, focus: Option<&str>) -> Spec<'a> {
         .enumerate()
         .map(|(index, node)| Line {
             label: node.id.clone(),
-            // Several services: the queue colour, darker for each further one.
+            // Several services: the queue colour in darker shades and dash patterns.
             colour: shade(palette::QUEUE, index),
             values: values(&node.metrics, "queue_depth"),
             width_css: if !single && focus == Some(node.id.as_str()) { 3.5 } else { 2.0 },
-            dashed: false,
+            dash: queue_dash(index),
             filled: single,
             unit: Unit::Count,
         })
@@ -193,8 +194,18 @@ fn queue_spec<'a>(view: &'a RunView, focus: Option<&str>) -> Spec<'a> {
     Spec { y_title: "attempts waiting", scale: Scale::Linear, tick_unit: TickUnit::Number, lines, empty_message: "no services" }
 }
 
+/// Services are told apart by dash pattern as well as shade, so four queues stay readable.
+fn queue_dash(index: usize) -> Option<(f64, f64)> {
+    match index % 4 {
+        0 => None,
+        1 => Some((7.0, 4.0)),
+        2 => Some((2.0, 3.0)),
+        _ => Some((12.0, 4.0)),
+    }
+}
+
 fn shade(colour: Colour, index: usize) -> Colour {
-    let factor = 0.6f64.powi(index.min(4) as i32);
+    let factor = 0.72f64.powi((index / 2).min(3) as i32);
     let dim = |channel: u8| (f64::from(channel) * factor).round() as u8;
     Colour { red: dim(colour.red), green: dim(colour.green), blue: dim(colour.blue) }
 }
@@ -335,9 +346,9 @@ where
                 }
                 chart.draw_series(std::iter::once(Polygon::new(polygon, line.colour.plotters().mix(0.18).filled())))?;
             }
-            if line.dashed {
-                let dash = (5.0 * scale).round() as u32;
-                chart.draw_series(DashedLineSeries::new(points, dash, dash, style))?;
+            if let Some((dash, gap)) = line.dash {
+                let (dash, gap) = ((dash * scale).round().max(1.0) as u32, (gap * scale).round().max(1.0) as u32);
+                chart.draw_series(DashedLineSeries::new(points, dash, gap, style))?;
             } else if points.len() == 1 {
                 chart.draw_series(std::iter::once(Circle::new(points[0], (line.width_css * scale) as u32, style.filled())))?;
             } else {
@@ -386,7 +397,7 @@ struct LegendItem {
     colour: Colour,
     /// A filled block (fault window) rather than a line.
     block: bool,
-    dashed: bool,
+    dash: Option<(f64, f64)>,
 }
 
 /// Draws the legend across the top of the chart, wrapping to more rows on narrow canvases.
@@ -399,7 +410,7 @@ fn draw_legend(root: &Area, scale: f64, view: &RunView, spec: &Spec, bucket: Opt
             let value = bucket.map_or(f64::NAN, |bucket| line.values.get(bucket).copied().unwrap_or(f64::NAN));
             // No data at the cursor (no request succeeded there): the label alone.
             let text = if value.is_finite() { format!("{} {}", line.label, format(value, line.unit)) } else { line.label.clone() };
-            (legend_rank(&line.label), LegendItem { text, colour: line.colour, block: false, dashed: line.dashed })
+            (legend_rank(&line.label), LegendItem { text, colour: line.colour, block: false, dash: line.dash })
         })
         .collect::<Vec<_>>();
     // A stable sort: labels of equal rank (service ids) keep the scenario's order.
@@ -407,7 +418,7 @@ fn draw_legend(root: &Area, scale: f64, view: &RunView, spec: &Spec, bucket: Opt
     let mut items: Vec<LegendItem> = items.into_iter().map(|(_, item)| item).collect();
     if !view.faults.is_empty() {
         let text = if view.faults.len() == 1 { format!("fault: {}", view.faults[0].label) } else { "fault windows".to_string() };
-        items.push(LegendItem { text, colour: palette::FAULT, block: true, dashed: false });
+        items.push(LegendItem { text, colour: palette::FAULT, block: true, dash: None });
     }
 
     let text_style = font(12.0, scale, palette::TEXT).pos(Pos::new(HPos::Left, VPos::Center));
@@ -437,11 +448,16 @@ fn draw_legend(root: &Area, scale: f64, view: &RunView, spec: &Spec, bucket: Opt
         if item.block {
             let half = (5.0 * scale) as i32;
             root.draw(&Rectangle::new([(left, middle - half), (right, middle + half)], colour.mix(0.3).filled()))?;
-        } else if item.dashed {
-            let style = colour.stroke_width((2.0 * scale).round() as u32);
-            let third = (right - left) / 3;
-            root.draw(&PathElement::new(vec![(left, middle), (left + third, middle)], style))?;
-            root.draw(&PathElement::new(vec![(right - third, middle), (right, middle)], style))?;
+        } else if let Some((dash, gap)) = item.dash {
+            // The swatch is a little longer for dashes, so the pattern shows.
+            let style = colour.stroke_width((2.5 * scale).round() as u32);
+            let (dash, gap) = ((dash * scale).max(1.0), (gap * scale).max(1.0));
+            let mut start = f64::from(left);
+            while start < f64::from(right) {
+                let end = (start + dash).min(f64::from(right));
+                root.draw(&PathElement::new(vec![(start as i32, middle), (end as i32, middle)], style))?;
+                start = end + gap;
+            }
         } else {
             root.draw(&PathElement::new(vec![(left, middle), (right, middle)], colour.stroke_width((3.0 * scale).round() as u32)))?;
         }

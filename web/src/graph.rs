@@ -47,6 +47,19 @@ impl Layout {
     pub fn node_at(&self, x: f64, y: f64) -> Option<&str> {
         self.nodes.iter().find(|node| node.contains(x, y)).map(|node| node.id.as_str())
     }
+    /// The smallest vertical distance between the centres of two nodes in one column
+    /// (infinite when no column has two nodes).
+    fn row_spacing_min(&self) -> f64 {
+        let mut spacing = f64::INFINITY;
+        for (index, a) in self.nodes.iter().enumerate() {
+            for b in &self.nodes[index + 1..] {
+                if (a.x - b.x).abs() < 1.0 {
+                    spacing = spacing.min((a.centre_y() - b.centre_y()).abs());
+                }
+            }
+        }
+        spacing
+    }
     fn find(&self, id: &str) -> Option<&NodeBox> {
         self.nodes.iter().find(|node| node.id == id)
     }
@@ -240,10 +253,13 @@ pub fn draw(surface: &Surface, view: &RunView, layout: &Layout, cursor_s: f64, s
         .iter()
         .filter_map(|edge| metric_max(&edge.metrics, "attempts_per_s"))
         .fold(0.0, f64::max);
+    // Rows closer than this leave no room for labels above and below every edge.
+    let tight = layout.row_spacing_min() < 64.0;
     for edge in &series.edges {
         let (Some(from), Some(to)) = (layout.find(&edge.from), layout.find(&edge.to)) else { continue };
         let at = |name: &str| bucket.map_or(f64::NAN, |bucket| metric_at(&edge.metrics, name, bucket));
-        draw_edge(&painter, from, to, at("attempts_per_s"), at("goodput_per_s"), at("timeouts_per_s"), attempts_max)?;
+        let rates = EdgeRates { attempts_per_s: at("attempts_per_s"), goodput_per_s: at("goodput_per_s"), timeouts_per_s: at("timeouts_per_s") };
+        draw_edge(&painter, from, to, &rates, attempts_max, tight)?;
     }
 
     for (node_box, node) in layout.nodes.iter().zip(&series.nodes) {
@@ -277,15 +293,18 @@ pub fn draw(surface: &Surface, view: &RunView, layout: &Layout, cursor_s: f64, s
     Ok(())
 }
 
-fn draw_edge(
-    painter: &Painter,
-    from: &NodeBox,
-    to: &NodeBox,
+/// An edge's rates at the cursor.
+struct EdgeRates {
     attempts_per_s: f64,
     goodput_per_s: f64,
     timeouts_per_s: f64,
-    attempts_max: f64,
-) -> Result<(), String> {
+}
+
+/// Draws an edge as an arrow whose width follows its attempt rate, labelled with attempts
+/// above and goodput (and timeouts) below; with `tight` rows, one line above: attempts and
+/// goodput side by side.
+fn draw_edge(painter: &Painter, from: &NodeBox, to: &NodeBox, rates: &EdgeRates, attempts_max: f64, tight: bool) -> Result<(), String> {
+    let EdgeRates { attempts_per_s, goodput_per_s, timeouts_per_s } = *rates;
     let context = painter.context;
     let (start_x, start_y) = (from.x + from.width, from.centre_y());
     let (end_x, end_y) = (to.x, to.centre_y());
@@ -322,6 +341,17 @@ fn draw_edge(
         let long = format!("{} {word}", format(value, Unit::PerSecond));
         if painter.text_width(&long) <= room { long } else { format(value, Unit::PerSecond) }
     };
+    if tight {
+        let y = middle_y - width / 2.0 - 8.0;
+        let gap = 6.0;
+        let half_room = (room / 2.0 - gap).max(0.0);
+        let fit = |value: f64, word: &str| {
+            let long = format!("{} {word}", format(value, Unit::PerSecond));
+            if painter.text_width(&long) <= half_room { long } else { format(value, Unit::PerSecond) }
+        };
+        painter.text(&fit(attempts_per_s, "attempts"), middle_x - gap, y, palette::ATTEMPTS, "right")?;
+        return painter.text(&fit(goodput_per_s, "goodput"), middle_x + gap, y, palette::GOODPUT, "left");
+    }
     let above = label(attempts_per_s, "attempts");
     painter.text(&above, middle_x, middle_y - width / 2.0 - 10.0, palette::ATTEMPTS, "center")?;
     let below = label(goodput_per_s, "goodput");
@@ -360,30 +390,48 @@ fn draw_node(
 
     let padding = 9.0;
     let inner_width = node.width - 2.0 * padding;
-    let compact = node.height < 60.0;
+    let plan = NodeContent::plan(node.height, queue_depth.is_some());
     painter.font(700, 14.0);
     let title = painter.fit(&node.id, inner_width);
     painter.text(&title, node.x + padding, node.y + 15.0, palette::TEXT, "left")?;
-    if !compact || queue_depth.is_none() {
+    if plan.detail {
         painter.font(400, 11.5);
         let line = painter.fit(detail, inner_width);
         painter.text(&line, node.x + padding, node.y + 32.0, palette::MUTED_TEXT, "left")?;
     }
     if let Some(depth) = queue_depth {
-        let bar_height = 9.0;
-        let bar_y = node.y + node.height - padding - bar_height;
-        let label_y = bar_y - 8.0;
-        if !compact {
+        let bar_y = node.y + node.height - padding - QUEUE_BAR_CSS;
+        if plan.queue_label {
             painter.font(600, 11.5);
             let label = painter.fit(&format!("queue {}", format(depth, Unit::Count)), inner_width);
-            painter.text(&label, node.x + padding, label_y, palette::QUEUE, "left")?;
+            painter.text(&label, node.x + padding, bar_y - 9.0, palette::QUEUE, "left")?;
         }
         context.set_fill_style_str(&palette::GRID.css());
-        context.fill_rect(node.x + padding, bar_y, inner_width, bar_height);
+        context.fill_rect(node.x + padding, bar_y, inner_width, QUEUE_BAR_CSS);
         context.set_fill_style_str(&palette::QUEUE.css());
-        context.fill_rect(node.x + padding, bar_y, inner_width * queue_fill(depth), bar_height);
+        context.fill_rect(node.x + padding, bar_y, inner_width * queue_fill(depth), QUEUE_BAR_CSS);
     }
     Ok(())
+}
+
+const QUEUE_BAR_CSS: f64 = 9.0;
+
+/// Which lines fit in a node box of a given height (title always; then the queue bar, the
+/// queue label, and the detail line, in that order of importance).
+#[derive(Debug, PartialEq, Eq)]
+struct NodeContent {
+    detail: bool,
+    queue_label: bool,
+}
+
+impl NodeContent {
+    fn plan(height_css: f64, has_queue: bool) -> NodeContent {
+        if !has_queue {
+            return NodeContent { detail: height_css >= 40.0, queue_label: false };
+        }
+        // Title 24 px, bar 9 px plus 9 px padding below; each text line needs about 17 px.
+        NodeContent { queue_label: height_css >= 60.0, detail: height_css >= 78.0 }
+    }
 }
 
 fn draw_fault_badge(painter: &Painter, node: &NodeBox, label: &str) -> Result<(), String> {
@@ -471,6 +519,14 @@ mod tests {
         assert_eq!(Health::judge(0.7, 0.0), Health::Degraded);
         assert_eq!(Health::judge(0.99, 0.2), Health::Degraded);
         assert_eq!(Health::judge(0.1, 0.0), Health::Failing);
+    }
+
+    #[test]
+    fn node_lines_never_overlap() {
+        assert_eq!(NodeContent::plan(50.0, true), NodeContent { detail: false, queue_label: false });
+        assert_eq!(NodeContent::plan(66.0, true), NodeContent { detail: false, queue_label: true });
+        assert_eq!(NodeContent::plan(90.0, true), NodeContent { detail: true, queue_label: true });
+        assert_eq!(NodeContent::plan(50.0, false), NodeContent { detail: true, queue_label: false });
     }
 
     #[test]
