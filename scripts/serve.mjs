@@ -71,7 +71,7 @@ async function resolveFile(urlPath) {
   const real = await realpath(candidate).catch(() => null);
   const realRoot = await realpath(ROOT_DIR);
   if (!real || (real !== realRoot && !real.startsWith(realRoot + sep))) return null;
-  return { path: real, size: info.size };
+  return { path: real, size: info.size, modifiedMs: info.mtimeMs };
 }
 
 const server = createServer(async (request, response) => {
@@ -84,12 +84,18 @@ const server = createServer(async (request, response) => {
   if (file === BAD_REQUEST) return send(response, 400, 'Bad Request');
   if (file === null) return send(response, 403, 'Forbidden');
   if (file === undefined) return send(response, 404, 'Not Found');
+  // Development server: always revalidate, so a rebuild shows up on reload; the ETag lets the
+  // page and its worker share one download of the wasm.
+  const etag = `W/"${file.size}-${Math.floor(file.modifiedMs)}"`;
+  const headers = { 'Cache-Control': 'no-cache', ETag: etag, 'X-Content-Type-Options': 'nosniff' };
+  if (request.headers['if-none-match'] === etag) {
+    response.writeHead(304, headers);
+    return response.end();
+  }
   response.writeHead(200, {
+    ...headers,
     'Content-Type': MIME_TYPES[extname(file.path).toLowerCase()] ?? 'application/octet-stream',
     'Content-Length': file.size,
-    // Development server: always revalidate, so a rebuild shows up on reload.
-    'Cache-Control': 'no-cache',
-    'X-Content-Type-Options': 'nosniff',
   });
   if (request.method === 'HEAD') return response.end();
   createReadStream(file.path)

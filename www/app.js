@@ -383,6 +383,7 @@ function syncEditor({ force = false } = {}) {
   ui.json.value = JSON.stringify(state.scenario, null, 2);
   state.editorDirty = false;
   ui.editorStatus.textContent = '';
+  ui.editorStatus.classList.remove('bad');
 }
 
 function showScenarioText() {
@@ -481,6 +482,7 @@ function wireEditor() {
   ui.json.addEventListener('input', () => {
     state.editorDirty = true;
     ui.editorStatus.textContent = 'Unapplied edits';
+    ui.editorStatus.classList.remove('bad');
   });
   ui.applyJson.addEventListener('click', () => {
     const text = ui.json.value;
@@ -490,6 +492,7 @@ function wireEditor() {
       showErrors(validation.errors);
       const first = validation.errors[0];
       ui.editorStatus.textContent = `Not applied: ${first.path ? `${first.path}: ` : ''}${first.message}`;
+      ui.editorStatus.classList.add('bad');
       setRunState('invalid');
       return;
     }
@@ -497,6 +500,7 @@ function wireEditor() {
     state.editorDirty = false;
     loadScenario(JSON.parse(text));
     ui.editorStatus.textContent = 'Applied';
+    ui.editorStatus.classList.remove('bad');
   });
   ui.revertJson.addEventListener('click', () => syncEditor({ force: true }));
 }
