@@ -290,13 +290,13 @@ function drawNow() {
 
 /** Number inputs, each optionally paired with a range slider, and the control they drive. */
 const NUMBER_CONTROLS = [
-  ['rate', 'rate', 'rate'],
+  ['rate', 'rate', 'rate_per_s'],
   ['timeout', 'timeout', 'timeout_ms'],
   ['retries', 'retries', 'retries'],
   ['backoff-base', 'backoff-base', 'backoff_base_ms'],
   ['backoff-cap', 'backoff-cap', 'backoff_cap_ms'],
   ['workers', 'workers', 'workers'],
-  ['capacity', 'capacity', 'capacity'],
+  ['capacity', 'capacity', 'queue_capacity'],
   ['fault-factor', 'fault-factor', 'fault_factor'],
   ['fault-start', 'fault-start', 'fault_start_s'],
   ['fault-length', 'fault-length', 'fault_length_s'],

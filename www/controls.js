@@ -78,7 +78,7 @@ export function readControls(scenario, selection, parseDurationMs) {
   return {
     seed: number(scenario?.seed) ?? 0,
     hasClient: Boolean(call),
-    rate: number(client?.rate),
+    rate_per_s: number(client?.rate),
     timeout_ms: ms(call?.timeout, parseDurationMs),
     retries: retry ? Math.max(0, (number(retry.max_attempts) ?? 1) - 1) : 0,
     backoff: kind,
@@ -89,7 +89,7 @@ export function readControls(scenario, selection, parseDurationMs) {
     hasService: Boolean(service),
     workers: number(service?.workers),
     discipline: typeof service?.queue?.discipline === 'string' ? service.queue.discipline : 'fifo',
-    capacity: number(service?.queue?.capacity),
+    queue_capacity: number(service?.queue?.capacity),
     hasFault: Boolean(fault),
     fault_node: typeof fault?.node === 'string' ? fault.node : '',
     // The fault's factor: a surge multiplies a client's rate, a slowdown a service's times.

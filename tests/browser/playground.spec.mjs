@@ -130,3 +130,42 @@ test('re-running the default preset: report the time it takes (a measurement, no
   // The page measured something real: a run took time and was drawn after its result came.
   for (const sample of samples) expect(sample.drawn_ms).toBeGreaterThanOrEqual(sample.result_ms);
 });
+
+test('every control edits its field of the scenario JSON', async ({ page }) => {
+  await openPlayground(page);
+  const scenario = async () => JSON.parse(await page.locator('#scenario-json').inputValue());
+  await page.locator('#backoff').selectOption('constant');
+  await expect(page.locator('#backoff-cap')).toBeDisabled();
+  await page.locator('#backoff-base').fill('25');
+  await page.locator('#jitter').selectOption('equal');
+  await page.locator('#timeout').fill('250');
+  await page.locator('#rate').fill('700');
+  await page.locator('#workers').fill('12');
+  await page.locator('#discipline').selectOption('lifo');
+  await page.locator('#capacity').fill('100');
+  await page.locator('#fault-factor').fill('4');
+  await page.locator('#fault-start').fill('50');
+  await page.locator('#fault-length').fill('5');
+  await page.locator('#seed').fill('7');
+  let edited = await scenario();
+  const call = edited.nodes[0].calls[0];
+  expect(call.retry).toEqual({ max_attempts: 4, backoff: { constant: '25ms' }, jitter: 'equal' });
+  expect(call.timeout).toBe('250ms');
+  expect(edited.nodes[0].rate).toBe(700);
+  expect(edited.nodes[1].workers).toBe(12);
+  expect(edited.nodes[1].queue).toEqual({ discipline: 'lifo', capacity: 100 });
+  expect(edited.faults[0]).toMatchObject({ start: '50s', end: '55s', slowdown: 4 });
+  expect(edited.seed).toBe(7);
+  // Blank means the format's default: no timeout, an unbounded queue.
+  await page.locator('#timeout').fill('');
+  await page.locator('#capacity').fill('');
+  await page.locator('#backoff').selectOption('exponential');
+  await expect(page.locator('#backoff-cap')).toBeEnabled();
+  edited = await scenario();
+  expect(edited.nodes[0].calls[0].timeout).toBeUndefined();
+  expect(edited.nodes[1].queue.capacity).toBeUndefined();
+  expect(edited.nodes[0].calls[0].retry.backoff).toEqual({ exponential: { base: '25ms', cap: '1000ms' } });
+  // The edits ran: a valid scenario, drawn, with the new seed.
+  await expect(page.locator('body')).toHaveAttribute('data-run-state', 'done');
+  await expect(page.locator('#run-facts')).toContainText('seed 7');
+});

@@ -234,7 +234,8 @@ fn draw_spec(root: &Area, scale: f64, view: &RunView, spec: &Spec, cursor_s: f64
     match spec.scale {
         Scale::Linear => {
             let y_max = finite.iter().copied().fold(0.0, f64::max);
-            let y_high = if y_max > 0.0 { y_max * 1.08 } else { 1.0 };
+            // Capped so the axis arithmetic stays finite whatever the data.
+            let y_high = if y_max > 0.0 { (y_max * 1.08).min(1e15) } else { 1.0 };
             plot(&plot_area, scale, view, spec, cursor_s, x_end, 0.0..y_high, (0.0, y_high), None, has_data)
         }
         Scale::Log => {
@@ -253,8 +254,8 @@ fn decade_bounds(values: &[f64]) -> (f64, f64) {
     if !(min.is_finite() && max > 0.0) {
         return (1.0, 1000.0);
     }
-    let low = 10f64.powf(min.log10().floor());
-    let mut high = 10f64.powf(max.log10().ceil());
+    let low = 10f64.powf(min.log10().floor().max(-9.0));
+    let mut high = 10f64.powf(max.log10().ceil().min(15.0));
     if high <= low {
         high = low * 10.0;
     }

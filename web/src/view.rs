@@ -13,6 +13,9 @@ use std::fmt;
 pub const BUCKETS_MAX: usize = 10_000;
 pub const NODES_MAX: usize = 256;
 pub const FAULTS_MAX: usize = 256;
+/// Longest time axis accepted, in seconds: far beyond the core's 24 h limit, and small
+/// enough that axis arithmetic stays finite.
+pub const AXIS_S_MAX: f64 = 1e9;
 
 /// A run as the page draws it.
 #[derive(Debug, Deserialize)]
@@ -119,14 +122,15 @@ impl RunView {
         let report = &self.report;
         let series = &report.series;
         let bad = |path: &str, message: &str| Err((path.to_string(), message.to_string()));
-        if !(series.bucket_s.is_finite() && series.bucket_s > 0.0) {
+        let seconds = |value: f64| value.is_finite() && (0.0..=AXIS_S_MAX).contains(&value);
+        if !(seconds(series.bucket_s) && series.bucket_s > 0.0) {
             return bad("report.series.bucket_s", "expected a positive number of seconds");
         }
-        if !(report.duration_s.is_finite() && report.duration_s >= 0.0) {
-            return bad("report.duration_s", "expected a number of seconds, zero or more");
+        if !seconds(report.duration_s) {
+            return bad("report.duration_s", &format!("expected a number of seconds from 0 to {AXIS_S_MAX}"));
         }
-        if !(report.simulated_s.is_finite() && report.simulated_s >= 0.0) {
-            return bad("report.simulated_s", "expected a number of seconds, zero or more");
+        if !seconds(report.simulated_s) {
+            return bad("report.simulated_s", &format!("expected a number of seconds from 0 to {AXIS_S_MAX}"));
         }
         if series.buckets as usize > BUCKETS_MAX {
             return bad("report.series.buckets", &format!("expected at most {BUCKETS_MAX} buckets"));
@@ -172,5 +176,51 @@ impl RunView {
     /// Fault windows in force at a time.
     pub fn faults_at(&self, time_s: f64) -> impl Iterator<Item = &FaultWindow> {
         self.faults.iter().filter(move |fault| fault.start_s <= time_s && time_s < fault.end_s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view(json: &str) -> Result<RunView, String> {
+        let view: RunView = serde_json::from_str(json).map_err(|error| error.to_string())?;
+        view.check().map_err(|(path, message)| format!("{path}: {message}"))?;
+        Ok(view)
+    }
+
+    fn report(bucket_s: &str, buckets: u32, values: &str) -> String {
+        format!(
+            r#"{{"report": {{"simulated_s": 3, "duration_s": 3, "series": {{"bucket_s": {bucket_s}, "buckets": {buckets},
+               "system": {{"goodput_per_s": {values}}}, "nodes": [], "edges": []}}}}, "faults": []}}"#
+        )
+    }
+
+    #[test]
+    fn null_values_read_as_no_data() {
+        let view = view(&report("1", 3, "[1, null, 3]")).unwrap();
+        let values = &view.report.series.system["goodput_per_s"];
+        assert!(values.at(1).is_nan());
+        assert_eq!(values.at(2), 3.0);
+        assert!(values.at(99).is_nan(), "past the end is no data, not a panic");
+        assert_eq!(view.bucket_at(2.5), Some(2));
+        assert_eq!(view.bucket_at(1e12), Some(2));
+        assert_eq!(view.bucket_at(f64::NAN), Some(0));
+    }
+
+    #[test]
+    fn bad_shapes_are_refused_with_their_field() {
+        let cases = [
+            (report("0", 3, "[1]"), "report.series.bucket_s"),
+            (report("-1", 3, "[1]"), "report.series.bucket_s"),
+            (report("1", 20000, "[1]"), "report.series.buckets"),
+            (report("1e300", 3, "[1]"), "report.series.bucket_s"),
+        ];
+        for (json, field) in cases {
+            let error = view(&json).err().unwrap_or_default();
+            assert!(error.starts_with(field), "{json}: {error}");
+        }
+        assert!(view(&report("1", 3, r#"["x"]"#)).is_err());
+        assert!(view("{}").is_err());
     }
 }
