@@ -18,3 +18,13 @@ test('every preset loads and runs without error', async ({ page }) => {
     await page.screenshot({ path: `tests/screenshots/preset-${name}.png` });
   }
 });
+
+test('no control looks invalid on any preset', async ({ page }) => {
+  await openPlayground(page);
+  const names = await page.locator('#preset option').evaluateAll((options) => options.map((option) => option.value));
+  for (const name of names) {
+    await changeAndWait(page, () => page.locator('#preset').selectOption(name));
+    const invalid = await page.locator('.controls input:invalid').evaluateAll((inputs) => inputs.map((input) => `${input.id}=${input.value}`));
+    expect(invalid, name).toEqual([]);
+  }
+});
