@@ -282,7 +282,7 @@ pub fn draw(surface: &Surface, view: &RunView, layout: &Layout, cursor_s: f64, s
             let detail = format!("{} workers · busy {}", format(workers, Unit::Count), format(at("utilization"), Unit::Share));
             (health, detail)
         };
-        let is_selected = selected.iter().any(|id| *id == node.id);
+        let is_selected = selected.contains(&node.id);
         let queue_depth = (node.kind == "service").then(|| at("queue_depth"));
         draw_node(&painter, node_box, health, &detail, queue_depth, is_selected)?;
         let active: Vec<&str> = view.faults_at(cursor).filter(|fault| fault.node == node.id).map(|fault| fault.label.as_str()).collect();
