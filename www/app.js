@@ -71,7 +71,7 @@ function collectElements() {
     faultFactorControl: 'fault-factor-control', faultFactorLabel: 'fault-factor-label', faultFactorUnit: 'fault-factor-unit',
     faultOther: 'fault-other',
     errors: 'errors', errorsTitle: 'errors-title', errorsList: 'errors-list',
-    graph: 'graph', play: 'play', trafficFocus: 'traffic-focus', cursor: 'cursor', cursorValue: 'cursor-value',
+    graph: 'graph', play: 'play', trafficFocus: 'traffic-focus', latencyFocus: 'latency-focus', cursor: 'cursor', cursorValue: 'cursor-value',
     summaryList: 'summary-list', verdicts: 'verdicts', stopReason: 'stop-reason', runFacts: 'run-facts',
     json: 'scenario-json', applyJson: 'apply-json', revertJson: 'revert-json', editorStatus: 'editor-status',
     editorDetails: 'editor-details',
@@ -370,11 +370,18 @@ function selectNode(id) {
   syncControls();
 }
 
-/** Which node's traffic the traffic chart shows; null for all clients together. */
+/** Which node's requests the traffic and latency charts show; null for all clients together. */
 function setFocus(id) {
   state.focus = id && findNode(state.scenario, id) ? id : null;
   const node = state.focus ? findNode(state.scenario, state.focus) : null;
   ui.trafficFocus.textContent = !node ? 'of all clients' : node.kind === 'client' ? `of ${node.id}` : `into ${node.id}`;
+  // Percentiles of several callers cannot be combined: a service with more than one caller
+  // shows the latency of all clients (as the chart does).
+  const callers = node?.kind === 'service'
+    ? state.scenario.nodes.filter((n) => n.kind === 'client' && (n.calls || []).some((call) => call.to === node.id)).length
+    : 0;
+  ui.latencyFocus.textContent = !node ? 'of all clients'
+    : node.kind === 'client' ? `of ${node.id}` : callers === 1 ? `into ${node.id}` : 'of all clients';
   scheduleDraw();
 }
 

@@ -98,10 +98,11 @@ test('clicking a node selects it for the controls and focuses the traffic chart 
   await expect.poll(() => canvasDataUrl(page, '#chart-traffic')).toBe(traffic);
 });
 
-test('with two clients, the traffic chart follows the clicked service', async ({ page }) => {
+test('with two clients, the traffic and latency charts follow the clicked service', async ({ page }) => {
   await openPlayground(page);
   await changeAndWait(page, () => page.locator('#preset').selectOption('fifo-vs-lifo'));
   const all = await canvasDataUrl(page, '#chart-traffic');
+  const allLatency = await canvasDataUrl(page, '#chart-latency');
   const box = await page.locator('#graph').boundingBox();
   // fifo-api is the upper service, lifo-api the lower one.
   await page.mouse.click(box.x + box.width * 0.75, box.y + box.height * 0.58);
@@ -109,6 +110,8 @@ test('with two clients, the traffic chart follows the clicked service', async ({
   await expect(page.locator('#service-name select')).toHaveValue('lifo-api');
   await expect(page.locator('#discipline')).toHaveValue('lifo');
   await expect.poll(() => canvasDataUrl(page, '#chart-traffic')).not.toBe(all);
+  await expect(page.locator('#latency-focus')).toHaveText('into lifo-api');
+  await expect.poll(() => canvasDataUrl(page, '#chart-latency')).not.toBe(allLatency);
 });
 
 test('re-running the default preset: report the time it takes (a measurement, not a limit)', async ({ page }, testInfo) => {

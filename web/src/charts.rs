@@ -75,16 +75,17 @@ enum TickUnit {
 const FONT_FAMILY: &str = "sans-serif";
 
 /// Draws one chart of a run onto a canvas, with the cursor at `cursor_s`. With a `focus`
-/// node id, the traffic chart shows that node's traffic (a client's, or the calls into a
-/// service) instead of the whole system's, and the queue chart draws that service bolder.
+/// node id, the traffic and latency charts show that node's requests (a client's, or the calls
+/// into a service) instead of the whole system's, and the queue chart draws that service bolder.
 pub fn draw(surface: &Surface, view: &RunView, chart: Chart, cursor_s: f64, focus: Option<&str>) -> Result<(), String> {
     let focused = match (chart, focus) {
         (Chart::Traffic, Some(id)) => focused_traffic(view, id),
+        (Chart::Latency, Some(id)) => focused_latency(view, id).cloned(),
         _ => None,
     };
     let spec = match chart {
         Chart::Traffic => traffic_spec(focused.as_ref().unwrap_or(&view.report.series.system)),
-        Chart::Latency => latency_spec(view),
+        Chart::Latency => latency_spec(focused.as_ref().unwrap_or(&view.report.series.system)),
         Chart::Queue => queue_spec(view, focus),
     };
     let root = surface.backend()?.into_drawing_area();
@@ -149,8 +150,23 @@ fn traffic_spec(system: &Metrics) -> Spec<'_> {
     Spec { y_title: "requests / s", scale: Scale::Linear, tick_unit: TickUnit::Number, lines, empty_message: "no traffic yet" }
 }
 
-fn latency_spec(view: &RunView) -> Spec<'_> {
-    let system = &view.report.series.system;
+/// The latency of one node's requests: a client's own, or that of the single caller of a
+/// service (percentiles of several callers cannot be combined; then the system's is shown).
+fn focused_latency<'a>(view: &'a RunView, id: &str) -> Option<&'a Metrics> {
+    let series = &view.report.series;
+    let node = series.nodes.iter().find(|node| node.id == id)?;
+    let metrics = if node.kind == "client" {
+        &node.metrics
+    } else {
+        match series.edges.iter().filter(|edge| edge.to == id).collect::<Vec<_>>().as_slice() {
+            [only] => &only.metrics,
+            _ => return None,
+        }
+    };
+    metrics.contains_key("latency_p50_ms").then_some(metrics)
+}
+
+fn latency_spec(system: &Metrics) -> Spec<'_> {
     let line = |label: &str, name: &str, colour: Colour, width_css: f64| Line {
         label: label.to_string(),
         colour,

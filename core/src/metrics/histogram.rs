@@ -93,6 +93,12 @@ impl Histogram {
         Some(self.max)
     }
 
+    /// The [`LATENCY_QUANTILES`](crate::metrics::series::LATENCY_QUANTILES) of what was
+    /// recorded, or `None` when nothing was.
+    pub fn latency_quantiles(&self) -> Option<[u64; 4]> {
+        (self.total > 0).then(|| crate::metrics::series::LATENCY_QUANTILES.map(|q| self.quantile(q).unwrap_or(0)))
+    }
+
     pub fn merge(&mut self, other: &Histogram) {
         for (mine, theirs) in self.counts.iter_mut().zip(&other.counts) {
             *mine += theirs;

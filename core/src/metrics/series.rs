@@ -21,6 +21,9 @@ pub struct EdgeBucket {
     pub errors: u64,
     /// Attempts refused (queue full, node down).
     pub rejected: u64,
+    /// End-to-end latency percentiles ([`LATENCY_QUANTILES`]) of the requests that succeeded
+    /// in the bucket, in nanoseconds; `None` when none did.
+    pub latency_ns: Option<[u64; 4]>,
 }
 
 /// Server-side counts and levels of one service during one bucket.

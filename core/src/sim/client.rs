@@ -236,7 +236,9 @@ impl Simulation {
     fn succeed_request(&mut self, request_handle: Handle) {
         let Some(request) = self.requests.remove(request_handle) else { return };
         let latency_ns = self.now.since(request.created_at).0;
-        self.edges[usize::from(request.edge)].latency.record(latency_ns);
+        let edge = &mut self.edges[usize::from(request.edge)];
+        edge.latency.record(latency_ns);
+        edge.bucket_latency.record(latency_ns);
         self.bucket_latency.record(latency_ns);
         self.totals.succeeded += 1;
         self.edge_bucket(request.edge).succeeded += 1;

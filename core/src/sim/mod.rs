@@ -20,7 +20,7 @@ mod state;
 use crate::digest::Digest;
 use crate::engine::{Arena, EventQueue, Handle};
 use crate::metrics::histogram::Histogram;
-use crate::metrics::series::{Series, LATENCY_QUANTILES};
+use crate::metrics::series::Series;
 use crate::prelude::*;
 use crate::rng::Stream;
 use crate::scenario::{FaultEffects, NodeKind, ValidScenario};
@@ -151,6 +151,7 @@ impl Simulation {
                 network: Stream::new(seed, edge.network_stream_id),
                 jitter: Stream::new(seed, edge.jitter_stream_id),
                 latency: Histogram::new(),
+                bucket_latency: Histogram::new(),
                 attempt_latency: Histogram::new(),
             })
             .collect();
@@ -326,10 +327,12 @@ impl Simulation {
         let system = &mut self.series.system[bucket];
         system.requests_in_flight = self.requests.len();
         system.attempts_in_flight = self.attempts.len();
-        system.latency_ns = (self.bucket_latency.count() > 0).then(|| {
-            LATENCY_QUANTILES.map(|quantile| self.bucket_latency.quantile(quantile).unwrap_or(0))
-        });
+        system.latency_ns = self.bucket_latency.latency_quantiles();
         self.bucket_latency.clear();
+        for (index, edge) in self.edges.iter_mut().enumerate() {
+            self.series.edges[index][bucket].latency_ns = edge.bucket_latency.latency_quantiles();
+            edge.bucket_latency.clear();
+        }
     }
 
     /// The bucket `now` is in, if the run has not passed its last bucket.

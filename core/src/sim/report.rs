@@ -47,7 +47,16 @@ fn edge_metrics(buckets: &[EdgeBucket], widths_s: &[f64]) -> Metrics {
     metrics.insert("timeouts_per_s", series(|b| b.timeouts));
     metrics.insert("errors_per_s", series(|b| b.errors));
     metrics.insert("rejected_per_s", series(|b| b.rejected));
+    insert_latency(&mut metrics, buckets.iter().map(|b| b.latency_ns));
     metrics
+}
+
+/// The four `latency_*_ms` series from per-bucket quantiles (NaN where nothing succeeded).
+fn insert_latency(metrics: &mut Metrics, quantiles_ns: impl Iterator<Item = Option<[u64; 4]>> + Clone) {
+    for (index, name) in ["latency_p50_ms", "latency_p90_ms", "latency_p99_ms", "latency_p999_ms"].into_iter().enumerate() {
+        let values = quantiles_ns.clone().map(|q| q.map_or(f64::NAN, |q| q[index] as f64 / NS_PER_MS as f64)).collect();
+        metrics.insert(name, values);
+    }
 }
 
 fn service_metrics(buckets: &[ServiceBucket], widths_s: &[f64], workers: u32) -> Metrics {
@@ -116,16 +125,27 @@ impl Simulation {
         let mut system = Metrics::new();
         let mut service_totals = Metrics::new();
         let mut total_workers = 0u32;
-        for node in &model.nodes {
+        for (position, node) in model.nodes.iter().enumerate() {
             let metrics = match node.kind {
                 NodeKind::Client => {
+                    let calls: Vec<&EdgeSeries> = model
+                        .edges
+                        .iter()
+                        .zip(&edge_series)
+                        .filter(|(edge, _)| usize::from(edge.from_node) == position)
+                        .map(|(_, series)| series)
+                        .collect();
+                    // Rates add up over a client's calls; latency percentiles do not, so they
+                    // are kept only when the client makes a single call.
                     let mut metrics = Metrics::new();
-                    for (edge, series) in model.edges.iter().zip(&edge_series) {
-                        if model.node_id(edge.from_node) == node.id {
-                            accumulate(&mut metrics, &series.metrics);
-                        }
+                    for call in &calls {
+                        accumulate(&mut metrics, &call.metrics);
                     }
+                    metrics.retain(|name, _| name.ends_with("_per_s"));
                     accumulate(&mut system, &metrics);
+                    if let [only] = calls.as_slice() {
+                        metrics = only.metrics.clone();
+                    }
                     metrics
                 }
                 NodeKind::Service => {
@@ -156,12 +176,7 @@ impl Simulation {
         let gauges = &self.series.system[..buckets_done];
         system.insert("requests_in_flight", gauges.iter().map(|g| f64::from(g.requests_in_flight)).collect());
         system.insert("attempts_in_flight", gauges.iter().map(|g| f64::from(g.attempts_in_flight)).collect());
-        for (quantile_index, name) in ["latency_p50_ms", "latency_p90_ms", "latency_p99_ms", "latency_p999_ms"].into_iter().enumerate() {
-            system.insert(
-                name,
-                gauges.iter().map(|g| g.latency_ns.map_or(f64::NAN, |l| l[quantile_index] as f64 / NS_PER_MS as f64)).collect(),
-            );
-        }
+        insert_latency(&mut system, gauges.iter().map(|g| g.latency_ns));
 
         let verdicts = self.verdicts(buckets_done, data_end_ns);
         let summary = self.summary(data_end_ns);

@@ -57,6 +57,8 @@ pub(super) struct EdgeState {
     pub jitter: Stream,
     /// End-to-end latency of requests that succeeded.
     pub latency: Histogram,
+    /// The same, for the current bucket only.
+    pub bucket_latency: Histogram,
     /// Latency of attempts that got a response in time.
     pub attempt_latency: Histogram,
 }
