@@ -11,6 +11,10 @@ step() { printf '\n== %s\n' "$*"; }
 step "setup"
 bash scripts/setup.sh --browser
 
+step "format and lints (rustfmt, clippy)"
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
 step "native tests (cargo test --workspace)"
 cargo test --workspace --quiet
 

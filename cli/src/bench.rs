@@ -39,7 +39,10 @@ pub fn command_bench(args: &[String]) -> Result<(), String> {
             other => return Err(format!("bench: unexpected argument {other:?}")),
         }
     }
-    println!("{:<14} {:>10} {:>12} {:>14} {:>16} {:>12}", "scenario", "attempts", "events", "median wall s", "attempts/s", "max queue");
+    println!(
+        "{:<14} {:>10} {:>12} {:>14} {:>16} {:>12}",
+        "scenario", "attempts", "events", "median wall s", "attempts/s", "max queue"
+    );
     for (name, json) in BENCH_SCENARIOS {
         if only.as_deref().is_some_and(|only| only != name) {
             continue;

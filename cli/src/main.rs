@@ -120,11 +120,14 @@ fn parse_run_options(args: &[String]) -> Result<RunOptions, Failure> {
     let mut options = RunOptions { source: None, preset: None, seed: None, series: None, full: false };
     let mut args = args.iter();
     while let Some(arg) = args.next() {
-        let mut value = |flag: &str| args.next().cloned().ok_or_else(|| Failure::Usage(format!("{flag} needs a value")));
+        let mut value =
+            |flag: &str| args.next().cloned().ok_or_else(|| Failure::Usage(format!("{flag} needs a value")));
         match arg.as_str() {
             "--seed" => {
                 let text = value("--seed")?;
-                options.seed = Some(text.parse().map_err(|_| Failure::Usage(format!("--seed: expected an integer, got {text:?}")))?);
+                options.seed = Some(
+                    text.parse().map_err(|_| Failure::Usage(format!("--seed: expected an integer, got {text:?}")))?,
+                );
             }
             "--series" => options.series = Some(value("--series")?),
             "--preset" => options.preset = Some(value("--preset")?),
@@ -144,7 +147,8 @@ fn command_run(args: &[String]) -> Result<(), Failure> {
         (None, Some(name)) => (preset_json(name)?.to_string(), format!("preset {name}")),
         _ => return Err(Failure::Usage("run: give exactly one of FILE or --preset NAME".into())),
     };
-    let mut scenario = parse_scenario_format(&text).map_err(|errors| Failure::Invalid(format!("{origin}: invalid scenario:\n  {errors}")))?;
+    let mut scenario = parse_scenario_format(&text)
+        .map_err(|errors| Failure::Invalid(format!("{origin}: invalid scenario:\n  {errors}")))?;
     if let Some(seed) = options.seed {
         scenario.seed = seed;
     }

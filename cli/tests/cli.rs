@@ -48,7 +48,8 @@ fn run_prints_a_summary_with_digest_and_verdict() {
     assert!(summary.get("series").is_none(), "the summary leaves the series out");
     // The same run from a file gives the same digest; another seed another digest.
     let file = temp_file("storm.json", stormglass_core::presets::find("retry-storm").unwrap().json);
-    let again: serde_json::Value = serde_json::from_str(&stdout(&stormglass(&["run", file.to_str().unwrap()]))).unwrap();
+    let again: serde_json::Value =
+        serde_json::from_str(&stdout(&stormglass(&["run", file.to_str().unwrap()]))).unwrap();
     assert_eq!(again["digest"], summary["digest"]);
     let reseeded: serde_json::Value =
         serde_json::from_str(&stdout(&stormglass(&["run", file.to_str().unwrap(), "--seed", "7"]))).unwrap();
@@ -65,7 +66,11 @@ fn run_writes_series_as_csv() {
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
     assert_eq!(header[0], "time_s");
-    assert!(header.contains(&"system.goodput_per_s") && header.contains(&"api.queue_depth") && header.contains(&"clients->api.timeouts_per_s"));
+    assert!(
+        header.contains(&"system.goodput_per_s")
+            && header.contains(&"api.queue_depth")
+            && header.contains(&"clients->api.timeouts_per_s")
+    );
     let rows: Vec<Vec<&str>> = lines.map(|line| line.split(',').collect()).collect();
     assert_eq!(rows.len(), 300, "one row per 1 s bucket");
     assert!(rows.iter().all(|row| row.len() == header.len()));

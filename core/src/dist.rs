@@ -10,13 +10,25 @@ pub const Z_P99: f64 = 2.326_347_874_040_840_8;
 /// A distribution of durations, in nanoseconds, ready to sample.
 #[derive(Clone, Debug, PartialEq)]
 pub enum DistModel {
-    Constant { ns: u64 },
-    Exponential { mean_ns: f64 },
+    Constant {
+        ns: u64,
+    },
+    Exponential {
+        mean_ns: f64,
+    },
     /// exp(mu + sigma * Z), in nanoseconds.
-    Lognormal { mu: f64, sigma: f64 },
-    Uniform { min_ns: f64, max_ns: f64 },
+    Lognormal {
+        mu: f64,
+        sigma: f64,
+    },
+    Uniform {
+        min_ns: f64,
+        max_ns: f64,
+    },
     /// Components with their cumulative probability (the last one is exactly 1).
-    Mixture { components: Vec<(f64, DistModel)> },
+    Mixture {
+        components: Vec<(f64, DistModel)>,
+    },
 }
 
 impl DistModel {
@@ -32,16 +44,11 @@ impl DistModel {
         SimDuration(match self {
             DistModel::Constant { ns } => *ns,
             DistModel::Exponential { mean_ns } => f64_to_ns(mean_ns * stream.standard_exponential()),
-            DistModel::Lognormal { mu, sigma } => {
-                f64_to_ns(libm::exp(mu + sigma * stream.standard_normal()))
-            }
+            DistModel::Lognormal { mu, sigma } => f64_to_ns(libm::exp(mu + sigma * stream.standard_normal())),
             DistModel::Uniform { min_ns, max_ns } => f64_to_ns(stream.uniform_between(*min_ns, *max_ns)),
             DistModel::Mixture { components } => {
                 let pick = stream.uniform();
-                let chosen = components
-                    .iter()
-                    .find(|(cumulative, _)| pick < *cumulative)
-                    .or(components.last());
+                let chosen = components.iter().find(|(cumulative, _)| pick < *cumulative).or(components.last());
                 match chosen {
                     Some((_, component)) => return component.sample(stream),
                     None => 0,
@@ -109,10 +116,7 @@ mod tests {
 
     #[test]
     fn exponential_and_uniform_means() {
-        for dist in [
-            DistModel::Exponential { mean_ns: 10e6 },
-            DistModel::Uniform { min_ns: 1e6, max_ns: 5e6 },
-        ] {
+        for dist in [DistModel::Exponential { mean_ns: 10e6 }, DistModel::Uniform { min_ns: 1e6, max_ns: 5e6 }] {
             let (mean, _) = sample_mean_and_sorted(&dist, 200_000);
             assert!((mean / dist.mean_ns() - 1.0).abs() < 0.01, "{dist:?}: {mean}");
         }

@@ -15,7 +15,6 @@
 extern crate alloc;
 
 mod prelude {
-    pub use alloc::borrow::ToOwned;
     pub use alloc::collections::{BTreeMap, VecDeque};
     pub use alloc::format;
     pub use alloc::string::{String, ToString};

@@ -14,7 +14,9 @@ use crate::palette;
 use crate::view::{FaultWindow, RunView};
 use serde::Serialize;
 use stormglass_core::presets::{DEFAULT_PRESET, PRESETS};
-use stormglass_core::scenario::{parse_duration, parse_scenario, parse_scenario_format, FaultEffects, Outage, ValidScenario};
+use stormglass_core::scenario::{
+    parse_duration, parse_scenario, parse_scenario_format, FaultEffects, Outage, ValidScenario,
+};
 use stormglass_core::time::{NS_PER_MS, NS_PER_S};
 use stormglass_core::{RunStatus, SimTime, Simulation};
 use wasm_bindgen::prelude::*;
@@ -149,7 +151,11 @@ fn fault_label(effects: &FaultEffects) -> String {
     if effects.surge != 1.0 {
         parts.push(format!("surge {}x", format::compact(effects.surge)));
     }
-    if parts.is_empty() { "no effect".to_string() } else { parts.join(", ") }
+    if parts.is_empty() {
+        "no effect".to_string()
+    } else {
+        parts.join(", ")
+    }
 }
 
 /// A simulation being run, stepped from JavaScript so the worker can report progress and
@@ -185,7 +191,11 @@ impl RunHandle {
     /// Share of the scenario's simulated time done, from 0 to 1.
     pub fn progress(&self) -> f64 {
         let end = self.simulation.end().0;
-        if end == 0 { 1.0 } else { (self.simulation.now().0 as f64 / end as f64).min(1.0) }
+        if end == 0 {
+            1.0
+        } else {
+            (self.simulation.now().0 as f64 / end as f64).min(1.0)
+        }
     }
 
     #[wasm_bindgen(getter)]
@@ -256,8 +266,9 @@ impl Figures {
     /// faults from `RunHandle.faults()`). Throws with the offending field if it is not that shape.
     #[wasm_bindgen(constructor)]
     pub fn new(run: JsValue) -> Result<Figures, JsValue> {
-        let view: RunView = serde_wasm_bindgen::from_value(run)
-            .map_err(|error| errors::argument("run", &format!("expected {{report, faults}} from the worker: {error}")))?;
+        let view: RunView = serde_wasm_bindgen::from_value(run).map_err(|error| {
+            errors::argument("run", &format!("expected {{report, faults}} from the worker: {error}"))
+        })?;
         view.check().map_err(|(path, message)| errors::argument(&path, &message))?;
         Ok(Figures { view, layout: Layout::default() })
     }
@@ -272,7 +283,8 @@ impl Figures {
         let Some(surface) = Surface::prepare(&canvas).map_err(|message| errors::argument("canvas", &message))? else {
             return Ok(());
         };
-        charts::draw(&surface, &self.view, chart, cursor_s, focus.as_deref()).map_err(|message| errors::internal(&message))
+        charts::draw(&surface, &self.view, chart, cursor_s, focus.as_deref())
+            .map_err(|message| errors::internal(&message))
     }
 
     /// Draws the event graph at `cursor_s`, outlining the nodes whose ids are in `selected`
@@ -288,10 +300,13 @@ impl Figures {
             return Ok(());
         };
         let series = &self.view.report.series;
-        let nodes: Vec<(String, String)> = series.nodes.iter().map(|node| (node.id.clone(), node.kind.clone())).collect();
-        let edges: Vec<(String, String)> = series.edges.iter().map(|edge| (edge.from.clone(), edge.to.clone())).collect();
+        let nodes: Vec<(String, String)> =
+            series.nodes.iter().map(|node| (node.id.clone(), node.kind.clone())).collect();
+        let edges: Vec<(String, String)> =
+            series.edges.iter().map(|edge| (edge.from.clone(), edge.to.clone())).collect();
         self.layout = graph::layout(&nodes, &edges, surface.width_css, surface.height_css);
-        graph::draw(&surface, &self.view, &self.layout, cursor_s, &selected).map_err(|message| errors::internal(&message))
+        graph::draw(&surface, &self.view, &self.layout, cursor_s, &selected)
+            .map_err(|message| errors::internal(&message))
     }
 
     /// The id of the graph node at a point given in CSS pixels from the graph canvas'

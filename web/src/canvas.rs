@@ -4,9 +4,7 @@
 //! devicePixelRatio, so lines and text are crisp on every screen. Drawing code then works in
 //! device pixels (plotters) or in CSS pixels through a scale transform (the event graph).
 
-use plotters_backend::{
-    BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingBackend, DrawingErrorKind,
-};
+use plotters_backend::{BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingBackend, DrawingErrorKind};
 use plotters_canvas::CanvasBackend;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
@@ -65,7 +63,11 @@ impl Surface {
 
 fn device_pixel_ratio() -> f64 {
     let ratio = web_sys::window().map_or(1.0, |window| window.device_pixel_ratio());
-    if ratio.is_finite() { ratio.clamp(1.0, 4.0) } else { 1.0 }
+    if ratio.is_finite() {
+        ratio.clamp(1.0, 4.0)
+    } else {
+        1.0
+    }
 }
 
 /// plotters-canvas with one change: text is measured with the canvas' own `measureText`.
@@ -100,7 +102,12 @@ impl DrawingBackend for Backend {
     fn draw_pixel(&mut self, point: BackendCoord, color: BackendColor) -> Result<(), DrawingErrorKind<Error>> {
         self.inner.draw_pixel(point, color)
     }
-    fn draw_line<S: BackendStyle>(&mut self, from: BackendCoord, to: BackendCoord, style: &S) -> Result<(), DrawingErrorKind<Error>> {
+    fn draw_line<S: BackendStyle>(
+        &mut self,
+        from: BackendCoord,
+        to: BackendCoord,
+        style: &S,
+    ) -> Result<(), DrawingErrorKind<Error>> {
         self.inner.draw_line(from, to, style)
     }
     fn draw_rect<S: BackendStyle>(
@@ -112,21 +119,44 @@ impl DrawingBackend for Backend {
     ) -> Result<(), DrawingErrorKind<Error>> {
         self.inner.draw_rect(upper_left, bottom_right, style, fill)
     }
-    fn draw_path<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(&mut self, path: I, style: &S) -> Result<(), DrawingErrorKind<Error>> {
+    fn draw_path<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(
+        &mut self,
+        path: I,
+        style: &S,
+    ) -> Result<(), DrawingErrorKind<Error>> {
         // Round joins: thick polylines of noisy series otherwise grow miter spikes.
         self.context.set_line_join("round");
         self.inner.draw_path(path, style)
     }
-    fn draw_circle<S: BackendStyle>(&mut self, center: BackendCoord, radius: u32, style: &S, fill: bool) -> Result<(), DrawingErrorKind<Error>> {
+    fn draw_circle<S: BackendStyle>(
+        &mut self,
+        center: BackendCoord,
+        radius: u32,
+        style: &S,
+        fill: bool,
+    ) -> Result<(), DrawingErrorKind<Error>> {
         self.inner.draw_circle(center, radius, style, fill)
     }
-    fn fill_polygon<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(&mut self, vertices: I, style: &S) -> Result<(), DrawingErrorKind<Error>> {
+    fn fill_polygon<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(
+        &mut self,
+        vertices: I,
+        style: &S,
+    ) -> Result<(), DrawingErrorKind<Error>> {
         self.inner.fill_polygon(vertices, style)
     }
-    fn draw_text<S: BackendTextStyle>(&mut self, text: &str, style: &S, position: BackendCoord) -> Result<(), DrawingErrorKind<Error>> {
+    fn draw_text<S: BackendTextStyle>(
+        &mut self,
+        text: &str,
+        style: &S,
+        position: BackendCoord,
+    ) -> Result<(), DrawingErrorKind<Error>> {
         self.inner.draw_text(text, style, position)
     }
-    fn estimate_text_size<S: BackendTextStyle>(&self, text: &str, style: &S) -> Result<(u32, u32), DrawingErrorKind<Error>> {
+    fn estimate_text_size<S: BackendTextStyle>(
+        &self,
+        text: &str,
+        style: &S,
+    ) -> Result<(u32, u32), DrawingErrorKind<Error>> {
         self.context.set_font(&css_font(style));
         let width = self.context.measure_text(text).map_or(0.0, |metrics| metrics.width());
         // Canvas text metrics have no simple line height; the font size is what plotters expects.

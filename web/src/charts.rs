@@ -147,7 +147,13 @@ fn traffic_spec(system: &Metrics) -> Spec<'_> {
     let mut offered = line("offered", "offered_per_s", palette::OFFERED, 1.5);
     offered.dash = Some((5.0, 5.0));
     lines.push(offered);
-    Spec { y_title: "requests / s", scale: Scale::Linear, tick_unit: TickUnit::Number, lines, empty_message: "no traffic yet" }
+    Spec {
+        y_title: "requests / s",
+        scale: Scale::Linear,
+        tick_unit: TickUnit::Number,
+        lines,
+        empty_message: "no traffic yet",
+    }
 }
 
 /// The latency of one node's requests: a client's own, or that of the single caller of a
@@ -207,7 +213,13 @@ fn queue_spec<'a>(view: &'a RunView, focus: Option<&str>) -> Spec<'a> {
             unit: Unit::Count,
         })
         .collect();
-    Spec { y_title: "attempts waiting", scale: Scale::Linear, tick_unit: TickUnit::Number, lines, empty_message: "no services" }
+    Spec {
+        y_title: "attempts waiting",
+        scale: Scale::Linear,
+        tick_unit: TickUnit::Number,
+        lines,
+        empty_message: "no services",
+    }
 }
 
 /// Services are told apart by dash pattern as well as shade, so four queues stay readable.
@@ -258,7 +270,18 @@ fn draw_spec(root: &Area, scale: f64, view: &RunView, spec: &Spec, cursor_s: f64
             let (low, high) = decade_bounds(&finite);
             let decades = (high / low).log10().round().max(1.0) as usize;
             // One label per decade: plotters adds in-between labels when asked for more.
-            plot(&plot_area, scale, view, spec, cursor_s, x_end, (low..high).log_scale(), (low, high), Some(decades + 1), has_data)
+            plot(
+                &plot_area,
+                scale,
+                view,
+                spec,
+                cursor_s,
+                x_end,
+                (low..high).log_scale(),
+                (low, high),
+                Some(decades + 1),
+                has_data,
+            )
         }
     }
 }
@@ -367,7 +390,11 @@ where
                 let (dash, gap) = ((dash * scale).round().max(1.0) as u32, (gap * scale).round().max(1.0) as u32);
                 chart.draw_series(DashedLineSeries::new(points, dash, gap, style))?;
             } else if points.len() == 1 {
-                chart.draw_series(std::iter::once(Circle::new(points[0], (line.width_css * scale) as u32, style.filled())))?;
+                chart.draw_series(std::iter::once(Circle::new(
+                    points[0],
+                    (line.width_css * scale) as u32,
+                    style.filled(),
+                )))?;
             } else {
                 chart.draw_series(LineSeries::new(points, style))?;
             }
@@ -426,7 +453,11 @@ fn draw_legend(root: &Area, scale: f64, view: &RunView, spec: &Spec, bucket: Opt
         .map(|line| {
             let value = bucket.map_or(f64::NAN, |bucket| line.values.get(bucket).copied().unwrap_or(f64::NAN));
             // No data at the cursor (no request succeeded there): the label alone.
-            let text = if value.is_finite() { format!("{} {}", line.label, format(value, line.unit)) } else { line.label.clone() };
+            let text = if value.is_finite() {
+                format!("{} {}", line.label, format(value, line.unit))
+            } else {
+                line.label.clone()
+            };
             (legend_rank(&line.label), LegendItem { text, colour: line.colour, block: false, dash: line.dash })
         })
         .collect::<Vec<_>>();
@@ -434,7 +465,11 @@ fn draw_legend(root: &Area, scale: f64, view: &RunView, spec: &Spec, bucket: Opt
     items.sort_by_key(|(rank, _)| *rank);
     let mut items: Vec<LegendItem> = items.into_iter().map(|(_, item)| item).collect();
     if !view.faults.is_empty() {
-        let text = if view.faults.len() == 1 { format!("fault: {}", view.faults[0].label) } else { "fault windows".to_string() };
+        let text = if view.faults.len() == 1 {
+            format!("fault: {}", view.faults[0].label)
+        } else {
+            "fault windows".to_string()
+        };
         items.push(LegendItem { text, colour: palette::FAULT, block: true, dash: None });
     }
 
@@ -476,7 +511,10 @@ fn draw_legend(root: &Area, scale: f64, view: &RunView, spec: &Spec, bucket: Opt
                 start = end + gap;
             }
         } else {
-            root.draw(&PathElement::new(vec![(left, middle), (right, middle)], colour.stroke_width((3.0 * scale).round() as u32)))?;
+            root.draw(&PathElement::new(
+                vec![(left, middle), (right, middle)],
+                colour.stroke_width((3.0 * scale).round() as u32),
+            ))?;
         }
         root.draw_text(&item.text, &text_style, ((x + swatch + gap) as i32, middle))?;
     }
@@ -487,7 +525,8 @@ fn draw_legend(root: &Area, scale: f64, view: &RunView, spec: &Spec, bucket: Opt
 /// Legend order (lines are ordered for drawing; the legend reads best with what the user
 /// watches first). Labels not listed (service ids) keep their order after these.
 fn legend_rank(label: &str) -> usize {
-    const ORDER: [&str; 9] = ["offered", "attempts", "goodput", "timeouts", "errors", "rejected", "p50", "p99", "p99.9"];
+    const ORDER: [&str; 9] =
+        ["offered", "attempts", "goodput", "timeouts", "errors", "rejected", "p50", "p99", "p99.9"];
     ORDER.iter().position(|known| *known == label).unwrap_or(ORDER.len())
 }
 

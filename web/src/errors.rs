@@ -16,8 +16,11 @@ pub struct Problem<'a> {
 
 /// Serialises for JS: maps as plain objects (not `Map`), `None` as `null`.
 pub fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsValue> {
-    let serializer = serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true).serialize_missing_as_null(true);
-    value.serialize(&serializer).map_err(|error| internal(&format!("could not convert a result for JavaScript: {error}")))
+    let serializer =
+        serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true).serialize_missing_as_null(true);
+    value
+        .serialize(&serializer)
+        .map_err(|error| internal(&format!("could not convert a result for JavaScript: {error}")))
 }
 
 /// A JS `Error` named `name`, with the message and an `errors` array.

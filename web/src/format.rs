@@ -100,7 +100,11 @@ fn trim_zeros(text: String) -> String {
         return text;
     }
     let trimmed = text.trim_end_matches('0').trim_end_matches('.');
-    if trimmed == "-0" { "0".to_string() } else { trimmed.to_string() }
+    if trimmed == "-0" {
+        "0".to_string()
+    } else {
+        trimmed.to_string()
+    }
 }
 
 fn milliseconds(ms: f64) -> String {
@@ -140,7 +144,11 @@ fn share(value: f64) -> String {
     if (magnitude > 0.0 && magnitude < 10.0) || (magnitude > 99.0 && magnitude < 100.0) {
         let text = trim_zeros(format!("{percent:.1}"));
         // 99.96 must not read "100%": the system was not perfect.
-        if text == "100" { "99.9%".to_string() } else { format!("{text}%") }
+        if text == "100" {
+            "99.9%".to_string()
+        } else {
+            format!("{text}%")
+        }
     } else {
         format!("{percent:.0}%")
     }

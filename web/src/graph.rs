@@ -168,12 +168,20 @@ impl Health {
 
 /// `numerator / denominator`, NaN when there is nothing to divide.
 fn share(numerator: f64, denominator: f64) -> f64 {
-    if denominator > 0.0 && numerator.is_finite() { (numerator / denominator).min(1.0) } else { f64::NAN }
+    if denominator > 0.0 && numerator.is_finite() {
+        (numerator / denominator).min(1.0)
+    } else {
+        f64::NAN
+    }
 }
 
 /// Queue depth as a bar fill in [0, 1], on a log scale: 1 attempt is visible, a million fills it.
 pub fn queue_fill(depth: f64) -> f64 {
-    if depth.is_finite() && depth > 0.0 { ((1.0 + depth).log10() / 6.0).clamp(0.02, 1.0) } else { 0.0 }
+    if depth.is_finite() && depth > 0.0 {
+        ((1.0 + depth).log10() / 6.0).clamp(0.02, 1.0)
+    } else {
+        0.0
+    }
 }
 
 const FONT: &str = "system-ui, -apple-system, 'Segoe UI', sans-serif";
@@ -226,7 +234,13 @@ impl Painter<'_> {
 }
 
 /// Draws the graph at `cursor_s`, outlining the `selected` nodes.
-pub fn draw(surface: &Surface, view: &RunView, layout: &Layout, cursor_s: f64, selected: &[String]) -> Result<(), String> {
+pub fn draw(
+    surface: &Surface,
+    view: &RunView,
+    layout: &Layout,
+    cursor_s: f64,
+    selected: &[String],
+) -> Result<(), String> {
     let context = &surface.context;
     context
         .set_transform(surface.scale, 0.0, 0.0, surface.scale, 0.0, 0.0)
@@ -248,17 +262,18 @@ pub fn draw(surface: &Surface, view: &RunView, layout: &Layout, cursor_s: f64, s
     let series = &view.report.series;
     // Edge widths are relative to the busiest edge over the whole run, so they are comparable
     // across the cursor's positions.
-    let attempts_max = series
-        .edges
-        .iter()
-        .filter_map(|edge| metric_max(&edge.metrics, "attempts_per_s"))
-        .fold(0.0, f64::max);
+    let attempts_max =
+        series.edges.iter().filter_map(|edge| metric_max(&edge.metrics, "attempts_per_s")).fold(0.0, f64::max);
     // Rows closer than this leave no room for labels above and below every edge.
     let tight = layout.row_spacing_min() < 64.0;
     for edge in &series.edges {
         let (Some(from), Some(to)) = (layout.find(&edge.from), layout.find(&edge.to)) else { continue };
         let at = |name: &str| bucket.map_or(f64::NAN, |bucket| metric_at(&edge.metrics, name, bucket));
-        let rates = EdgeRates { attempts_per_s: at("attempts_per_s"), goodput_per_s: at("goodput_per_s"), timeouts_per_s: at("timeouts_per_s") };
+        let rates = EdgeRates {
+            attempts_per_s: at("attempts_per_s"),
+            goodput_per_s: at("goodput_per_s"),
+            timeouts_per_s: at("timeouts_per_s"),
+        };
         draw_edge(&painter, from, to, &rates, attempts_max, tight)?;
     }
 
@@ -266,7 +281,8 @@ pub fn draw(surface: &Surface, view: &RunView, layout: &Layout, cursor_s: f64, s
         let at = |name: &str| bucket.map_or(f64::NAN, |bucket| metric_at(&node.metrics, name, bucket));
         let (health, detail) = if node.kind == "client" {
             let offered = at("offered_per_s");
-            let health = Health::judge(share(at("goodput_per_s"), offered), share(at("errors_per_s"), at("attempts_per_s")));
+            let health =
+                Health::judge(share(at("goodput_per_s"), offered), share(at("errors_per_s"), at("attempts_per_s")));
             (health, format!("offered {}", format(offered, Unit::PerSecond)))
         } else {
             // A service is as healthy as the requests sent to it.
@@ -279,13 +295,15 @@ pub fn draw(surface: &Surface, view: &RunView, layout: &Layout, cursor_s: f64, s
             }
             let health = Health::judge(share(goodput, offered), share(at("errors_per_s"), at("arrivals_per_s")));
             let workers = at("workers_available");
-            let detail = format!("{} workers · busy {}", format(workers, Unit::Count), format(at("utilization"), Unit::Share));
+            let detail =
+                format!("{} workers · busy {}", format(workers, Unit::Count), format(at("utilization"), Unit::Share));
             (health, detail)
         };
         let is_selected = selected.contains(&node.id);
         let queue_depth = (node.kind == "service").then(|| at("queue_depth"));
         draw_node(&painter, node_box, health, &detail, queue_depth, is_selected)?;
-        let active: Vec<&str> = view.faults_at(cursor).filter(|fault| fault.node == node.id).map(|fault| fault.label.as_str()).collect();
+        let active: Vec<&str> =
+            view.faults_at(cursor).filter(|fault| fault.node == node.id).map(|fault| fault.label.as_str()).collect();
         if !active.is_empty() {
             draw_fault_badge(&painter, node_box, &active.join(", "))?;
         }
@@ -303,12 +321,23 @@ struct EdgeRates {
 /// Draws an edge as an arrow whose width follows its attempt rate, labelled with attempts
 /// above and goodput (and timeouts) below; with `tight` rows, one line above: attempts and
 /// goodput side by side.
-fn draw_edge(painter: &Painter, from: &NodeBox, to: &NodeBox, rates: &EdgeRates, attempts_max: f64, tight: bool) -> Result<(), String> {
+fn draw_edge(
+    painter: &Painter,
+    from: &NodeBox,
+    to: &NodeBox,
+    rates: &EdgeRates,
+    attempts_max: f64,
+    tight: bool,
+) -> Result<(), String> {
     let EdgeRates { attempts_per_s, goodput_per_s, timeouts_per_s } = *rates;
     let context = painter.context;
     let (start_x, start_y) = (from.x + from.width, from.centre_y());
     let (end_x, end_y) = (to.x, to.centre_y());
-    let relative = if attempts_max > 0.0 && attempts_per_s.is_finite() { (attempts_per_s / attempts_max).clamp(0.0, 1.0) } else { 0.0 };
+    let relative = if attempts_max > 0.0 && attempts_per_s.is_finite() {
+        (attempts_per_s / attempts_max).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
     let width = 1.5 + 7.0 * relative.sqrt();
     let arrow = 8.0 + width;
     let angle = (end_y - start_y).atan2(end_x - start_x);
@@ -339,7 +368,11 @@ fn draw_edge(painter: &Painter, from: &NodeBox, to: &NodeBox, rates: &EdgeRates,
     painter.font(600, 12.0);
     let label = |value: f64, word: &str| {
         let long = format!("{} {word}", format(value, Unit::PerSecond));
-        if painter.text_width(&long) <= room { long } else { format(value, Unit::PerSecond) }
+        if painter.text_width(&long) <= room {
+            long
+        } else {
+            format(value, Unit::PerSecond)
+        }
     };
     if tight {
         let y = middle_y - width / 2.0 - 8.0;
@@ -347,7 +380,11 @@ fn draw_edge(painter: &Painter, from: &NodeBox, to: &NodeBox, rates: &EdgeRates,
         let half_room = (room / 2.0 - gap).max(0.0);
         let fit = |value: f64, word: &str| {
             let long = format!("{} {word}", format(value, Unit::PerSecond));
-            if painter.text_width(&long) <= half_room { long } else { format(value, Unit::PerSecond) }
+            if painter.text_width(&long) <= half_room {
+                long
+            } else {
+                format(value, Unit::PerSecond)
+            }
         };
         painter.text(&fit(attempts_per_s, "attempts"), middle_x - gap, y, palette::ATTEMPTS, "right")?;
         return painter.text(&fit(goodput_per_s, "goodput"), middle_x + gap, y, palette::GOODPUT, "left");
@@ -460,7 +497,10 @@ fn draw_health_legend(painter: &Painter, y: f64) -> Result<(), String> {
     for (label, colour) in items {
         painter.context.set_fill_style_str(&colour.css());
         painter.context.begin_path();
-        painter.context.arc(x + 5.0, y, 4.5, 0.0, std::f64::consts::TAU).map_err(|_| "the canvas refused an arc".to_string())?;
+        painter
+            .context
+            .arc(x + 5.0, y, 4.5, 0.0, std::f64::consts::TAU)
+            .map_err(|_| "the canvas refused an arc".to_string())?;
         painter.context.fill();
         painter.text(label, x + 13.0, y, palette::MUTED_TEXT, "left")?;
         x += 13.0 + painter.text_width(label) + 14.0;
@@ -505,7 +545,12 @@ mod tests {
 
     #[test]
     fn boxes_stay_inside_a_narrow_canvas() {
-        let layout = layout(&nodes(&[("clients", "client"), ("api", "service")]), &[("clients".into(), "api".into())], 360.0, 220.0);
+        let layout = layout(
+            &nodes(&[("clients", "client"), ("api", "service")]),
+            &[("clients".into(), "api".into())],
+            360.0,
+            220.0,
+        );
         for node in &layout.nodes {
             assert!(node.x >= 0.0 && node.x + node.width <= 360.0, "{node:?}");
             assert!(node.y >= 0.0 && node.y + node.height <= 220.0, "{node:?}");

@@ -170,7 +170,11 @@ impl RunView {
     /// The time axis spans the whole scenario, so a partial run fills it from the left.
     pub fn axis_end_s(&self) -> f64 {
         let end = self.report.duration_s.max(self.report.simulated_s);
-        if end > 0.0 { end } else { self.bucket_s() * self.buckets().max(1) as f64 }
+        if end > 0.0 {
+            end
+        } else {
+            self.bucket_s() * self.buckets().max(1) as f64
+        }
     }
 
     /// Fault windows in force at a time.

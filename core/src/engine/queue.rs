@@ -127,10 +127,7 @@ mod tests {
         while let Some((time, name)) = queue.pop() {
             order.push((time.0, name));
         }
-        assert_eq!(
-            order,
-            [(0, "z"), (10, "a1"), (10, "a2"), (10, "a3"), (20, "b1"), (30, "c1"), (30, "c2")]
-        );
+        assert_eq!(order, [(0, "z"), (10, "a1"), (10, "a2"), (10, "a3"), (20, "b1"), (30, "c1"), (30, "c2")]);
     }
 
     #[test]

@@ -88,8 +88,8 @@ pub fn judge(input: &HealthInput, start: SimTime, end: SimTime, horizon: SimTime
     let horizon_bucket = input.bucket_of(horizon).min(input.buckets_done);
     let healthy = |from: usize| input.share(from, from + window).is_none_or(|share| share >= threshold);
 
-    let degraded = (start_bucket..horizon_bucket.saturating_sub(window - 1).max(start_bucket))
-        .any(|from| !healthy(from));
+    let degraded =
+        (start_bucket..horizon_bucket.saturating_sub(window - 1).max(start_bucket)).any(|from| !healthy(from));
     if baseline < BASELINE_MIN {
         return (baseline, degraded, Verdict::UnhealthyBefore { success_share: baseline });
     }

@@ -10,8 +10,7 @@ use serde::{Deserialize, Serialize, Serializer};
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Duration(pub SimDuration);
 
-pub const DURATION_EXPECTED: &str =
-    "a duration like \"250ms\" (a number and one of the units ns, us, ms, s, m, h)";
+pub const DURATION_EXPECTED: &str = "a duration like \"250ms\" (a number and one of the units ns, us, ms, s, m, h)";
 
 impl Duration {
     pub fn ms(ms: u64) -> Duration {
@@ -81,9 +80,9 @@ impl<'de> Deserialize<'de> for Duration {
                 f.write_str(DURATION_EXPECTED)
             }
             fn visit_str<E: de::Error>(self, text: &str) -> Result<Duration, E> {
-                parse_duration(text).map(Duration).ok_or_else(|| {
-                    E::custom(format!("expected {DURATION_EXPECTED}, got {text:?}"))
-                })
+                parse_duration(text)
+                    .map(Duration)
+                    .ok_or_else(|| E::custom(format!("expected {DURATION_EXPECTED}, got {text:?}")))
             }
         }
         deserializer.deserialize_str(DurationVisitor)

@@ -129,9 +129,8 @@ fn friendly_shape_message(message: &str) -> String {
 /// Brings a scenario written in an older format version up to [`FORMAT_VERSION`].
 /// Each version step is one function, so a link saved years ago still opens.
 fn migrate(value: Value) -> Result<Value, ScenarioErrors> {
-    let version_error = |message: String| {
-        ScenarioErrors::one(ScenarioError::new("version", ScenarioErrorKind::Version, message))
-    };
+    let version_error =
+        |message: String| ScenarioErrors::one(ScenarioError::new("version", ScenarioErrorKind::Version, message));
     let Value::Object(ref object) = value else {
         return Err(ScenarioErrors::one(ScenarioError::new(
             "",

@@ -80,8 +80,7 @@ pub struct RetryModel {
 }
 
 impl RetryModel {
-    pub const NEVER: RetryModel =
-        RetryModel { max_attempts: 1, backoff: BackoffModel::None, jitter: Jitter::None };
+    pub const NEVER: RetryModel = RetryModel { max_attempts: 1, backoff: BackoffModel::None, jitter: Jitter::None };
 }
 
 #[derive(Clone, Debug, PartialEq)]

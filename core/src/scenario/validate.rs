@@ -57,7 +57,9 @@ impl Checker {
 
     fn dist(&mut self, path: &str, dist: &Dist, nested: bool) -> DistModel {
         match dist {
-            Dist::Constant(value) => DistModel::Constant { ns: self.span(&format!("{path}.constant"), *value, SimDuration::ZERO, SPAN_MAX).0 },
+            Dist::Constant(value) => DistModel::Constant {
+                ns: self.span(&format!("{path}.constant"), *value, SimDuration::ZERO, SPAN_MAX).0,
+            },
             Dist::Exponential(exponential) => {
                 let mean = self.span(&format!("{path}.exponential.mean"), exponential.mean, SimDuration(1), SPAN_MAX);
                 DistModel::Exponential { mean_ns: mean.0 as f64 }
@@ -66,7 +68,11 @@ impl Checker {
                 let p50 = self.span(&format!("{path}.lognormal.p50"), lognormal.p50, SimDuration(1), SPAN_MAX);
                 let p99 = self.span(&format!("{path}.lognormal.p99"), lognormal.p99, SimDuration(1), SPAN_MAX);
                 if p99 < p50 {
-                    self.fail(format!("{path}.lognormal.p99"), Kind::Invalid, format!("expected at least p50 ({p50}), got {p99}"));
+                    self.fail(
+                        format!("{path}.lognormal.p99"),
+                        Kind::Invalid,
+                        format!("expected at least p50 ({p50}), got {p99}"),
+                    );
                 }
                 DistModel::lognormal_from_percentiles(p50.0.max(1), p99.0.max(p50.0).max(1))
             }
@@ -74,18 +80,30 @@ impl Checker {
                 let min = self.span(&format!("{path}.uniform.min"), uniform.min, SimDuration::ZERO, SPAN_MAX);
                 let max = self.span(&format!("{path}.uniform.max"), uniform.max, SimDuration::ZERO, SPAN_MAX);
                 if max < min {
-                    self.fail(format!("{path}.uniform.max"), Kind::Invalid, format!("expected at least min ({min}), got {max}"));
+                    self.fail(
+                        format!("{path}.uniform.max"),
+                        Kind::Invalid,
+                        format!("expected at least min ({min}), got {max}"),
+                    );
                 }
                 DistModel::Uniform { min_ns: min.0 as f64, max_ns: max.0.max(min.0) as f64 }
             }
             Dist::Mixture(components) => {
                 let path = format!("{path}.mixture");
                 if nested {
-                    self.fail(&path, Kind::Invalid, "expected a plain distribution: a mixture cannot contain a mixture");
+                    self.fail(
+                        &path,
+                        Kind::Invalid,
+                        "expected a plain distribution: a mixture cannot contain a mixture",
+                    );
                     return DistModel::Constant { ns: 0 };
                 }
                 if components.is_empty() || components.len() > MIXTURE_COMPONENTS_MAX {
-                    self.fail(&path, Kind::OverLimit, format!("expected 1 to {MIXTURE_COMPONENTS_MAX} components, got {}", components.len()));
+                    self.fail(
+                        &path,
+                        Kind::OverLimit,
+                        format!("expected 1 to {MIXTURE_COMPONENTS_MAX} components, got {}", components.len()),
+                    );
                     return DistModel::Constant { ns: 0 };
                 }
                 let mut total_weight = 0.0;
@@ -131,7 +149,14 @@ pub fn validate(scenario: Scenario) -> Result<ValidScenario, ScenarioErrors> {
         Some(bucket) => {
             let bucket = check.span("metrics.bucket", bucket, BUCKET_MIN, duration.max(BUCKET_MIN));
             if bucket.0 > 0 && duration.0.div_ceil(bucket.0.max(1)) > BUCKETS_MAX {
-                check.fail("metrics.bucket", Kind::OverLimit, format!("expected at most {BUCKETS_MAX} buckets in the run; choose a bucket of at least {}", SimDuration(duration.0.div_ceil(BUCKETS_MAX))));
+                check.fail(
+                    "metrics.bucket",
+                    Kind::OverLimit,
+                    format!(
+                        "expected at most {BUCKETS_MAX} buckets in the run; choose a bucket of at least {}",
+                        SimDuration(duration.0.div_ceil(BUCKETS_MAX))
+                    ),
+                );
             }
             bucket
         }
@@ -142,11 +167,19 @@ pub fn validate(scenario: Scenario) -> Result<ValidScenario, ScenarioErrors> {
     let limits = scenario.limits.clone().unwrap_or(LimitsSpec { events_max: None, in_flight_max: None });
     let events_max = limits.events_max.unwrap_or(EVENTS_MAX_DEFAULT);
     if events_max == 0 || events_max > EVENTS_MAX_CEILING {
-        check.fail("limits.events_max", Kind::OverLimit, format!("expected 1 to {EVENTS_MAX_CEILING}, got {events_max}"));
+        check.fail(
+            "limits.events_max",
+            Kind::OverLimit,
+            format!("expected 1 to {EVENTS_MAX_CEILING}, got {events_max}"),
+        );
     }
     let in_flight_max = limits.in_flight_max.unwrap_or(IN_FLIGHT_MAX_DEFAULT);
     if in_flight_max == 0 || in_flight_max > IN_FLIGHT_MAX_CEILING {
-        check.fail("limits.in_flight_max", Kind::OverLimit, format!("expected 1 to {IN_FLIGHT_MAX_CEILING}, got {in_flight_max}"));
+        check.fail(
+            "limits.in_flight_max",
+            Kind::OverLimit,
+            format!("expected 1 to {IN_FLIGHT_MAX_CEILING}, got {in_flight_max}"),
+        );
     }
 
     // Nodes: ids first, so that references can be resolved in any order.
@@ -160,7 +193,11 @@ pub fn validate(scenario: Scenario) -> Result<ValidScenario, ScenarioErrors> {
         let id = node.id();
         let path = format!("nodes[{position}].id");
         if id.is_empty() || id.len() > NODE_ID_BYTES_MAX || id.chars().any(char::is_control) {
-            check.fail(&path, Kind::Invalid, format!("expected 1 to {NODE_ID_BYTES_MAX} bytes of printable text, got {id:?}"));
+            check.fail(
+                &path,
+                Kind::Invalid,
+                format!("expected 1 to {NODE_ID_BYTES_MAX} bytes of printable text, got {id:?}"),
+            );
         }
         let position = position as u16;
         if index_of_id.insert(id, position).is_some() {
@@ -186,21 +223,38 @@ pub fn validate(scenario: Scenario) -> Result<ValidScenario, ScenarioErrors> {
             Node::Client(client) => {
                 check.number(&format!("{path}.rate"), client.rate, 0.0, RATE_PER_S_MAX);
                 if client.rate_changes.len() > RATE_CHANGES_MAX {
-                    check.fail(format!("{path}.rate_changes"), Kind::OverLimit, format!("expected at most {RATE_CHANGES_MAX} changes, got {}", client.rate_changes.len()));
+                    check.fail(
+                        format!("{path}.rate_changes"),
+                        Kind::OverLimit,
+                        format!("expected at most {RATE_CHANGES_MAX} changes, got {}", client.rate_changes.len()),
+                    );
                 }
                 let mut rate_changes = Vec::new();
                 let mut previous_at: Option<SimDuration> = None;
                 for (index, change) in client.rate_changes.iter().take(RATE_CHANGES_MAX).enumerate() {
-                    let at = check.span(&format!("{path}.rate_changes[{index}].at"), change.at, SimDuration::ZERO, DURATION_MAX);
+                    let at = check.span(
+                        &format!("{path}.rate_changes[{index}].at"),
+                        change.at,
+                        SimDuration::ZERO,
+                        DURATION_MAX,
+                    );
                     if previous_at.is_some_and(|previous| at <= previous) {
-                        check.fail(format!("{path}.rate_changes[{index}].at"), Kind::Invalid, format!("expected a time after the previous change, got {at}"));
+                        check.fail(
+                            format!("{path}.rate_changes[{index}].at"),
+                            Kind::Invalid,
+                            format!("expected a time after the previous change, got {at}"),
+                        );
                     }
                     previous_at = Some(at);
                     check.number(&format!("{path}.rate_changes[{index}].rate"), change.rate, 0.0, RATE_PER_S_MAX);
                     rate_changes.push((SimTime(at.0), change.rate));
                 }
                 if client.calls.len() != 1 {
-                    check.fail(format!("{path}.calls"), Kind::Invalid, format!("expected exactly one call (format version 1), got {}", client.calls.len()));
+                    check.fail(
+                        format!("{path}.calls"),
+                        Kind::Invalid,
+                        format!("expected exactly one call (format version 1), got {}", client.calls.len()),
+                    );
                 }
                 let edge_index = edges.len() as u16;
                 if let Some(call) = client.calls.first() {
@@ -220,7 +274,11 @@ pub fn validate(scenario: Scenario) -> Result<ValidScenario, ScenarioErrors> {
             }
             Node::Service(service) => {
                 if service.workers == 0 || service.workers > WORKERS_MAX {
-                    check.fail(format!("{path}.workers"), Kind::Invalid, format!("expected 1 to {WORKERS_MAX} workers, got {}", service.workers));
+                    check.fail(
+                        format!("{path}.workers"),
+                        Kind::Invalid,
+                        format!("expected 1 to {WORKERS_MAX} workers, got {}", service.workers),
+                    );
                 }
                 if let Some(capacity) = service.queue.capacity {
                     if capacity > QUEUE_CAPACITY_MAX {
@@ -244,11 +302,17 @@ pub fn validate(scenario: Scenario) -> Result<ValidScenario, ScenarioErrors> {
     }
 
     if scenario.faults.len() > FAULTS_MAX {
-        check.fail("faults", Kind::OverLimit, format!("expected at most {FAULTS_MAX} faults, got {}", scenario.faults.len()));
+        check.fail(
+            "faults",
+            Kind::OverLimit,
+            format!("expected at most {FAULTS_MAX} faults, got {}", scenario.faults.len()),
+        );
     }
     let mut faults = Vec::new();
     for (index, fault) in scenario.faults.iter().take(FAULTS_MAX).enumerate() {
-        if let Some(model) = validate_fault(&mut check, &format!("faults[{index}]"), fault, duration, &index_of_id, &nodes) {
+        if let Some(model) =
+            validate_fault(&mut check, &format!("faults[{index}]"), fault, duration, &index_of_id, &nodes)
+        {
             faults.push(model);
         }
     }
@@ -294,7 +358,11 @@ fn resolve_node(check: &mut Checker, path: &str, id: &str, index_of_id: &BTreeMa
     let node = index_of_id.get(id).copied();
     if node.is_none() {
         let known: Vec<&str> = index_of_id.keys().copied().collect();
-        check.fail(path, Kind::UnknownReference, format!("expected the id of a node ({}), got {id:?}", known.join(", ")));
+        check.fail(
+            path,
+            Kind::UnknownReference,
+            format!("expected the id of a node ({}), got {id:?}", known.join(", ")),
+        );
     }
     node
 }
@@ -326,7 +394,8 @@ fn validate_call(
     nodes: &[NodeModel],
 ) -> Option<EdgeModel> {
     let target = resolve_service(check, &format!("{path}.to"), &call.to, index_of_id, nodes);
-    let network_delay = call.network_delay.as_ref().map(|dist| check.dist(&format!("{path}.network_delay"), dist, false));
+    let network_delay =
+        call.network_delay.as_ref().map(|dist| check.dist(&format!("{path}.network_delay"), dist, false));
     let timeout = call.timeout.map(|timeout| check.span(&format!("{path}.timeout"), timeout, SimDuration(1), SPAN_MAX));
     let retry = match &call.retry {
         None => RetryModel::NEVER,
@@ -348,23 +417,46 @@ fn validate_call(
 
 fn validate_retry(check: &mut Checker, path: &str, retry: &Retry) -> RetryModel {
     if retry.max_attempts == 0 || retry.max_attempts > ATTEMPTS_PER_REQUEST_MAX {
-        check.fail(format!("{path}.max_attempts"), Kind::Invalid, format!("expected 1 to {ATTEMPTS_PER_REQUEST_MAX} attempts (the first one included), got {}", retry.max_attempts));
+        check.fail(
+            format!("{path}.max_attempts"),
+            Kind::Invalid,
+            format!(
+                "expected 1 to {ATTEMPTS_PER_REQUEST_MAX} attempts (the first one included), got {}",
+                retry.max_attempts
+            ),
+        );
     }
     let backoff = match &retry.backoff {
         Backoff::None => BackoffModel::None,
-        Backoff::Constant(delay) => BackoffModel::Constant { delay: check.span(&format!("{path}.backoff.constant"), *delay, SimDuration::ZERO, SPAN_MAX) },
+        Backoff::Constant(delay) => BackoffModel::Constant {
+            delay: check.span(&format!("{path}.backoff.constant"), *delay, SimDuration::ZERO, SPAN_MAX),
+        },
         Backoff::Exponential(exponential) => {
-            let base = check.span(&format!("{path}.backoff.exponential.base"), exponential.base, SimDuration(1), SPAN_MAX);
+            let base =
+                check.span(&format!("{path}.backoff.exponential.base"), exponential.base, SimDuration(1), SPAN_MAX);
             let cap = check.span(&format!("{path}.backoff.exponential.cap"), exponential.cap, SimDuration(1), SPAN_MAX);
             if cap < base {
-                check.fail(format!("{path}.backoff.exponential.cap"), Kind::Invalid, format!("expected at least base ({base}), got {cap}"));
+                check.fail(
+                    format!("{path}.backoff.exponential.cap"),
+                    Kind::Invalid,
+                    format!("expected at least base ({base}), got {cap}"),
+                );
             }
-            check.number(&format!("{path}.backoff.exponential.multiplier"), exponential.multiplier, 1.0, BACKOFF_MULTIPLIER_MAX);
+            check.number(
+                &format!("{path}.backoff.exponential.multiplier"),
+                exponential.multiplier,
+                1.0,
+                BACKOFF_MULTIPLIER_MAX,
+            );
             BackoffModel::Exponential { base, cap: cap.max(base), multiplier: exponential.multiplier }
         }
     };
     if retry.jitter == Jitter::Decorrelated && !matches!(backoff, BackoffModel::Exponential { .. }) {
-        check.fail(format!("{path}.jitter"), Kind::Invalid, "expected an exponential backoff (base and cap) with decorrelated jitter");
+        check.fail(
+            format!("{path}.jitter"),
+            Kind::Invalid,
+            "expected an exponential backoff (base and cap) with decorrelated jitter",
+        );
     }
     RetryModel { max_attempts: retry.max_attempts, backoff, jitter: retry.jitter }
 }
@@ -383,7 +475,11 @@ fn validate_fault(
         check.fail(format!("{path}.end"), Kind::Invalid, format!("expected a time after start ({start}), got {end}"));
     }
     if start >= duration {
-        check.fail(format!("{path}.start"), Kind::Invalid, format!("expected a time before the end of the run ({duration}), got {start}"));
+        check.fail(
+            format!("{path}.start"),
+            Kind::Invalid,
+            format!("expected a time before the end of the run ({duration}), got {start}"),
+        );
     }
     let node = resolve_node(check, &format!("{path}.node"), &fault.node, index_of_id)?;
     let kind = nodes[usize::from(node)].kind;
@@ -393,7 +489,12 @@ fn validate_fault(
         check.fail(
             format!("{path}.{field}"),
             Kind::Invalid,
-            format!("expected a node of kind \"{}\" for this effect; {:?} is a {}", needs.as_str(), fault.node, kind.as_str()),
+            format!(
+                "expected a node of kind \"{}\" for this effect; {:?} is a {}",
+                needs.as_str(),
+                fault.node,
+                kind.as_str()
+            ),
         );
     };
     let service_effects: [(&str, bool); 5] = [
@@ -426,7 +527,8 @@ fn validate_fault(
         }
     }
     if let Some(added_latency) = fault.added_latency {
-        effects.added_latency = check.span(&format!("{path}.added_latency"), added_latency, SimDuration::ZERO, SPAN_MAX);
+        effects.added_latency =
+            check.span(&format!("{path}.added_latency"), added_latency, SimDuration::ZERO, SPAN_MAX);
     }
     if let Some(error_rate) = fault.error_rate {
         if check.probability(&format!("{path}.error_rate"), error_rate) {

@@ -34,7 +34,8 @@ impl Simulation {
     pub(super) fn schedule_next_arrival(&mut self, client: u16) {
         let state = &mut self.clients[usize::from(client)];
         let rate_per_s = state.rate_per_s * state.surge;
-        if !(rate_per_s > 0.0) {
+        // Also stops on NaN, which validation excludes but costs nothing to rule out here.
+        if rate_per_s.is_nan() || rate_per_s <= 0.0 {
             return;
         }
         let gap_ns = NS_PER_S as f64 / rate_per_s;

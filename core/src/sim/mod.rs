@@ -50,9 +50,14 @@ pub enum RunStatus {
 #[derive(Clone, Copy, Debug)]
 enum Event {
     /// A client's next request; stale unless `generation` matches the client's.
-    Arrival { client: u16, generation: u32 },
+    Arrival {
+        client: u16,
+        generation: u32,
+    },
     /// A client's scheduled rate change.
-    RateChange { client: u16 },
+    RateChange {
+        client: u16,
+    },
     /// An attempt reaches its service after the network delay.
     AttemptArrives(Handle),
     /// A worker finishes an attempt.
@@ -60,7 +65,9 @@ enum Event {
     /// A response reaches the caller after the network delay.
     ResponseArrives(Handle),
     /// The front timeout of an edge's timeout FIFO is due.
-    EdgeTimeout { edge: u16 },
+    EdgeTimeout {
+        edge: u16,
+    },
     /// A request's backoff is over: send its next attempt.
     RetryDue(Handle),
     FaultStart(u16),

@@ -53,7 +53,9 @@ fn edge_metrics(buckets: &[EdgeBucket], widths_s: &[f64]) -> Metrics {
 
 /// The four `latency_*_ms` series from per-bucket quantiles (NaN where nothing succeeded).
 fn insert_latency(metrics: &mut Metrics, quantiles_ns: impl Iterator<Item = Option<[u64; 4]>> + Clone) {
-    for (index, name) in ["latency_p50_ms", "latency_p90_ms", "latency_p99_ms", "latency_p999_ms"].into_iter().enumerate() {
+    for (index, name) in
+        ["latency_p50_ms", "latency_p90_ms", "latency_p99_ms", "latency_p999_ms"].into_iter().enumerate()
+    {
         let values = quantiles_ns.clone().map(|q| q.map_or(f64::NAN, |q| q[index] as f64 / NS_PER_MS as f64)).collect();
         metrics.insert(name, values);
     }
@@ -167,12 +169,21 @@ impl Simulation {
         system.insert("queue_depth", service_totals.remove("queue_depth").unwrap_or_default());
         system.insert(
             "utilization",
-            busy.iter().zip(&widths_s).map(|(&ns, &w)| ratio(ns as f64, w * NS_PER_S as f64 * f64::from(total_workers))).collect(),
+            busy.iter()
+                .zip(&widths_s)
+                .map(|(&ns, &w)| ratio(ns as f64, w * NS_PER_S as f64 * f64::from(total_workers)))
+                .collect(),
         );
-        system.insert("wasted_share", busy.iter().zip(&wasted).map(|(&b, &w)| ratio(w as f64, b as f64).min(1.0)).collect());
+        system.insert(
+            "wasted_share",
+            busy.iter().zip(&wasted).map(|(&b, &w)| ratio(w as f64, b as f64).min(1.0)).collect(),
+        );
         let offered = system.get("offered_per_s").cloned().unwrap_or_default();
         let attempts = system.get("attempts_per_s").cloned().unwrap_or_default();
-        system.insert("amplification", attempts.iter().zip(&offered).map(|(&a, &o)| if o > 0.0 { a / o } else { f64::NAN }).collect());
+        system.insert(
+            "amplification",
+            attempts.iter().zip(&offered).map(|(&a, &o)| if o > 0.0 { a / o } else { f64::NAN }).collect(),
+        );
         let gauges = &self.series.system[..buckets_done];
         system.insert("requests_in_flight", gauges.iter().map(|g| f64::from(g.requests_in_flight)).collect());
         system.insert("attempts_in_flight", gauges.iter().map(|g| f64::from(g.attempts_in_flight)).collect());
@@ -197,7 +208,13 @@ impl Simulation {
             summary,
             nodes,
             verdicts,
-            series: SeriesReport { bucket_s: model.bucket.as_secs_f64(), buckets: buckets_done as u32, system, nodes: node_series, edges: edge_series },
+            series: SeriesReport {
+                bucket_s: model.bucket.as_secs_f64(),
+                buckets: buckets_done as u32,
+                system,
+                nodes: node_series,
+                edges: edge_series,
+            },
         }
     }
 
@@ -326,7 +343,8 @@ impl Simulation {
                     (0..buckets_done).map(|b| touched.iter().map(|buckets| value(&buckets[b])).sum()).collect()
                 };
                 let (offered, succeeded) = (sum(|b| b.offered), sum(|b| b.succeeded));
-                let input = HealthInput { offered: &offered, succeeded: &succeeded, bucket: model.bucket, buckets_done };
+                let input =
+                    HealthInput { offered: &offered, succeeded: &succeeded, bucket: model.bucket, buckets_done };
                 // Judge up to the next fault that starts after this one ends.
                 let horizon = model
                     .faults

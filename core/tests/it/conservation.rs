@@ -6,7 +6,11 @@ use stormglass_core::report::{NodeDetail, RunReport};
 /// Checks the bookkeeping identities of a finished run.
 pub fn assert_conserved(report: &RunReport, label: &str) {
     let s = &report.summary;
-    assert_eq!(s.requests, s.succeeded + s.failed + s.unfinished, "{label}: requests = succeeded + failed + unfinished");
+    assert_eq!(
+        s.requests,
+        s.succeeded + s.failed + s.unfinished,
+        "{label}: requests = succeeded + failed + unfinished"
+    );
     assert_eq!(s.failed, s.failed_timeout + s.failed_error + s.failed_rejected, "{label}: failures by kind");
     assert_eq!(s.attempts, s.requests + s.retries, "{label}: attempts = requests + retries");
     // Each successful request ends with exactly one successful attempt.
@@ -17,7 +21,10 @@ pub fn assert_conserved(report: &RunReport, label: &str) {
     );
     let mut arrivals_total = 0;
     for node in &report.nodes {
-        if let NodeDetail::Service { arrivals, completed, rejected, dropped, queued_at_end, in_service_at_end, .. } = node.detail {
+        if let NodeDetail::Service {
+            arrivals, completed, rejected, dropped, queued_at_end, in_service_at_end, ..
+        } = node.detail
+        {
             assert_eq!(
                 arrivals,
                 completed + rejected + dropped + u64::from(queued_at_end) + u64::from(in_service_at_end),
@@ -33,7 +40,11 @@ pub fn assert_conserved(report: &RunReport, label: &str) {
     let offered: f64 = report.series.system["offered_per_s"].iter().sum::<f64>() * report.series.bucket_s;
     let last_bucket_short = report.duration_s % report.series.bucket_s != 0.0;
     if !last_bucket_short {
-        assert!((offered - s.requests as f64).abs() < 0.5, "{label}: offered series sums to requests ({offered} vs {})", s.requests);
+        assert!(
+            (offered - s.requests as f64).abs() < 0.5,
+            "{label}: offered series sums to requests ({offered} vs {})",
+            s.requests
+        );
     }
 }
 

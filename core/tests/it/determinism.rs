@@ -31,7 +31,8 @@ fn golden_digests_match() {
         return;
     }
     let expected: BTreeMap<String, String> =
-        serde_json::from_str(&std::fs::read_to_string(DIGESTS_PATH).expect("tests/golden/digests.json")).expect("digests JSON");
+        serde_json::from_str(&std::fs::read_to_string(DIGESTS_PATH).expect("tests/golden/digests.json"))
+            .expect("digests JSON");
     assert_eq!(
         actual, expected,
         "event digests changed. If the model change is intended, run UPDATE_GOLDEN=1 cargo test -p stormglass-core golden"
@@ -71,7 +72,8 @@ fn stepping_in_slices_equals_running_to_the_end() {
 #[test]
 fn changing_one_edge_policy_does_not_reshuffle_other_streams() {
     let two_pairs = |retries: u32| {
-        let mut scenario = client_service("60s", 900.0, json!({ "timeout": "50ms", "retry": { "max_attempts": retries } }), json!({}));
+        let mut scenario =
+            client_service("60s", 900.0, json!({ "timeout": "50ms", "retry": { "max_attempts": retries } }), json!({}));
         let nodes = scenario["nodes"].as_array_mut().unwrap();
         nodes.push(json!({ "kind": "client", "id": "other-clients", "rate": 500, "calls": [{ "to": "other" }] }));
         nodes.push(json!({ "kind": "service", "id": "other", "workers": 10, "service_time": { "exponential": { "mean": "10ms" } } }));

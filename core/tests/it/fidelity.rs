@@ -52,7 +52,8 @@ fn assert_matches_theory(label: &str, measured: Replicated, theory: f64) {
 }
 
 fn mean_wait_ms(duration: &str, rate: f64, workers: u32, service_time: serde_json::Value, seed: u64) -> f64 {
-    let mut scenario = client_service(duration, rate, json!({}), json!({ "workers": workers, "service_time": service_time }));
+    let mut scenario =
+        client_service(duration, rate, json!({}), json!({ "workers": workers, "service_time": service_time }));
     scenario["seed"] = json!(seed);
     service(&run(&scenario), "api").mean_wait_ms
 }
@@ -70,7 +71,8 @@ fn mm1_mean_wait_matches_theory() {
     // rho = 0.8: Wq = rho / (mu - lambda) = 4 ms.
     let theory = mm_c_wait_ms(1, 800.0, 1.0);
     assert!((theory - 4.0).abs() < 1e-9);
-    let measured = replicate(10, |seed| mean_wait_ms("400s", 800.0, 1, json!({ "exponential": { "mean": "1ms" } }), seed));
+    let measured =
+        replicate(10, |seed| mean_wait_ms("400s", 800.0, 1, json!({ "exponential": { "mean": "1ms" } }), seed));
     assert_matches_theory("M/M/1 rho 0.8", measured, theory);
 }
 
@@ -79,7 +81,8 @@ fn mmc_mean_wait_matches_erlang_c() {
     for (rate, label) in [(800.0, "M/M/10 rho 0.8"), (950.0, "M/M/10 rho 0.95")] {
         let theory = mm_c_wait_ms(10, rate, 10.0);
         let duration = if rate > 900.0 { "1500s" } else { "400s" };
-        let measured = replicate(10, |seed| mean_wait_ms(duration, rate, 10, json!({ "exponential": { "mean": "10ms" } }), seed));
+        let measured =
+            replicate(10, |seed| mean_wait_ms(duration, rate, 10, json!({ "exponential": { "mean": "10ms" } }), seed));
         assert_matches_theory(label, measured, theory);
     }
 }
@@ -133,6 +136,10 @@ fn retry_success_and_load_match_closed_forms() {
         // Attempts per request is a sum of n i.i.d. truncated geometrics; its variance is
         // below (N+1)^2 / 4, a generous bound for the standard error.
         let load_se = (f64::from(max_attempts).powi(2) / 4.0 / n).sqrt();
-        assert!((summary.amplification - load).abs() < 4.0 * load_se, "x={error_rate}: load {} vs {load}", summary.amplification);
+        assert!(
+            (summary.amplification - load).abs() < 4.0 * load_se,
+            "x={error_rate}: load {} vs {load}",
+            summary.amplification
+        );
     }
 }

@@ -67,11 +67,28 @@ pub fn service(report: &RunReport, id: &str) -> ServiceSummary {
     let node = report.nodes.iter().find(|n| n.id == id).unwrap_or_else(|| panic!("no node {id}"));
     match node.detail {
         NodeDetail::Service {
-            arrivals, completed, failed, rejected, dropped, queued_at_end, in_service_at_end,
-            utilization, mean_wait_ms, mean_queue_length, ..
+            arrivals,
+            completed,
+            failed,
+            rejected,
+            dropped,
+            queued_at_end,
+            in_service_at_end,
+            utilization,
+            mean_wait_ms,
+            mean_queue_length,
+            ..
         } => ServiceSummary {
-            arrivals, completed, failed, rejected, dropped, queued_at_end, in_service_at_end,
-            utilization, mean_wait_ms, mean_queue_length,
+            arrivals,
+            completed,
+            failed,
+            rejected,
+            dropped,
+            queued_at_end,
+            in_service_at_end,
+            utilization,
+            mean_wait_ms,
+            mean_queue_length,
         },
         _ => panic!("{id} is not a service"),
     }

@@ -64,7 +64,12 @@ fn jitter_kinds_decide_who_climbs_out_after_a_crash() {
     let mut scenario = preset("jitter-compared");
     expect(
         &scenario,
-        &[("api-none", "metastable"), ("api-full", "recovered"), ("api-equal", "recovered"), ("api-decorrelated", "metastable")],
+        &[
+            ("api-none", "metastable"),
+            ("api-full", "recovered"),
+            ("api-equal", "recovered"),
+            ("api-decorrelated", "metastable"),
+        ],
     );
     scenario["nodes"][4]["rate"] = json!(800);
     assert_eq!(scenario["nodes"][4]["id"], "equal-jitter");

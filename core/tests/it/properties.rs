@@ -16,8 +16,12 @@ fn dist() -> impl Strategy<Value = Value> {
     prop_oneof![
         duration_ms(0, 30).prop_map(|d| json!({ "constant": d })),
         duration_ms(1, 30).prop_map(|d| json!({ "exponential": { "mean": d } })),
-        (1u64..20, 1u64..10).prop_map(|(p50, factor)| json!({ "lognormal": { "p50": format!("{p50}ms"), "p99": format!("{}ms", p50 * factor) } })),
-        (0u64..10, 0u64..20).prop_map(|(min, extra)| json!({ "uniform": { "min": format!("{min}ms"), "max": format!("{}ms", min + extra) } })),
+        (1u64..20, 1u64..10).prop_map(
+            |(p50, factor)| json!({ "lognormal": { "p50": format!("{p50}ms"), "p99": format!("{}ms", p50 * factor) } })
+        ),
+        (0u64..10, 0u64..20).prop_map(
+            |(min, extra)| json!({ "uniform": { "min": format!("{min}ms"), "max": format!("{}ms", min + extra) } })
+        ),
         (1u64..10, 20u64..200, 0.5f64..0.99).prop_map(|(fast, slow, weight)| json!({ "mixture": [
             { "weight": weight, "dist": { "constant": format!("{fast}ms") } },
             { "weight": 1.0 - weight, "dist": { "exponential": { "mean": format!("{slow}ms") } } }
@@ -29,7 +33,9 @@ fn retry() -> impl Strategy<Value = Value> {
     let backoff = prop_oneof![
         Just(json!("none")),
         duration_ms(0, 50).prop_map(|d| json!({ "constant": d })),
-        (1u64..20, 20u64..500).prop_map(|(base, cap)| json!({ "exponential": { "base": format!("{base}ms"), "cap": format!("{cap}ms") } })),
+        (1u64..20, 20u64..500).prop_map(
+            |(base, cap)| json!({ "exponential": { "base": format!("{base}ms"), "cap": format!("{cap}ms") } })
+        ),
     ];
     (1u32..5, backoff, prop_oneof![Just("none"), Just("full"), Just("equal"), Just("decorrelated")]).prop_map(
         |(max_attempts, backoff, jitter)| {
@@ -84,18 +90,20 @@ fn fault(clients: usize, services: usize) -> impl Strategy<Value = Value> {
         prop_oneof![Just("fail_fast"), Just("hang")].prop_map(|o| json!({ "outage": o })),
         (1u32..30).prop_map(|n| json!({ "workers_lost": n })),
     ];
-    (0..clients + services, service_effect, 0.0f64..4.0, 0u64..8, 1u64..8).prop_map(move |(node, effect, surge, start, length)| {
-        let mut fault = if node < clients {
-            json!({ "node": format!("c{node}"), "surge": surge })
-        } else {
-            let mut fault = effect;
-            fault["node"] = json!(format!("s{}", node - clients));
+    (0..clients + services, service_effect, 0.0f64..4.0, 0u64..8, 1u64..8).prop_map(
+        move |(node, effect, surge, start, length)| {
+            let mut fault = if node < clients {
+                json!({ "node": format!("c{node}"), "surge": surge })
+            } else {
+                let mut fault = effect;
+                fault["node"] = json!(format!("s{}", node - clients));
+                fault
+            };
+            fault["start"] = json!(format!("{start}s"));
+            fault["end"] = json!(format!("{}s", start + length));
             fault
-        };
-        fault["start"] = json!(format!("{start}s"));
-        fault["end"] = json!(format!("{}s", start + length));
-        fault
-    })
+        },
+    )
 }
 
 fn scenario() -> impl Strategy<Value = Value> {
@@ -107,7 +115,8 @@ fn scenario() -> impl Strategy<Value = Value> {
                 nodes.extend(services);
                 // Faults start inside the run.
                 for fault in &mut faults {
-                    let start_s = fault["start"].as_str().unwrap().trim_end_matches('s').parse::<u64>().unwrap() % duration_s;
+                    let start_s =
+                        fault["start"].as_str().unwrap().trim_end_matches('s').parse::<u64>().unwrap() % duration_s;
                     let length_s = fault["end"].as_str().unwrap().trim_end_matches('s').parse::<u64>().unwrap() + 1;
                     fault["start"] = json!(format!("{start_s}s"));
                     fault["end"] = json!(format!("{}s", start_s + length_s));
@@ -149,8 +158,17 @@ fn hostile_value() -> impl Strategy<Value = Value> {
         Just(json!(1e300)),
         Just(json!(-1)),
         Just(json!(u64::MAX)),
-        prop_oneof![Just(""), Just("fast"), Just("10ms"), Just("-1s"), Just("99999999h"), Just("api"), Just("clients"), Just("hang")]
-            .prop_map(|s| json!(s)),
+        prop_oneof![
+            Just(""),
+            Just("fast"),
+            Just("10ms"),
+            Just("-1s"),
+            Just("99999999h"),
+            Just("api"),
+            Just("clients"),
+            Just("hang")
+        ]
+        .prop_map(|s| json!(s)),
         Just(json!([])),
         Just(json!({})),
         Just(json!({ "exponential": { "mean": "0ms" } })),

@@ -20,7 +20,8 @@ fn check_text(text: &str, path: &str, kind: ScenarioErrorKind, fragment: &str) {
         Ok(_) => panic!("expected an error at {path:?}"),
         Err(errors) => errors,
     };
-    let found = errors.0.iter().find(|e| e.path == path).unwrap_or_else(|| panic!("no error at {path:?}; got: {errors}"));
+    let found =
+        errors.0.iter().find(|e| e.path == path).unwrap_or_else(|| panic!("no error at {path:?}; got: {errors}"));
     assert_eq!(found.kind, kind, "{found}");
     assert!(found.message.contains(fragment), "message {:?} lacks {fragment:?}", found.message);
 }
@@ -36,7 +37,14 @@ fn syntax_and_size() {
 
 #[test]
 fn versions() {
-    check(|s| { s.as_object_mut().unwrap().remove("version"); }, "version", ScenarioErrorKind::Version, "missing");
+    check(
+        |s| {
+            s.as_object_mut().unwrap().remove("version");
+        },
+        "version",
+        ScenarioErrorKind::Version,
+        "missing",
+    );
     check(|s| s["version"] = json!(2), "version", ScenarioErrorKind::Version, "newer than this build reads");
     check(|s| s["version"] = json!("one"), "version", ScenarioErrorKind::Version, "expected a format version");
 }
@@ -44,20 +52,46 @@ fn versions() {
 #[test]
 fn shapes_name_the_field() {
     use ScenarioErrorKind::Shape;
-    check(|s| s["nodes"][0]["calls"][0]["timeout"] = json!("fast"), "nodes[0].calls[0].timeout", Shape, "expected a duration like \"250ms\"");
-    check(|s| s["nodes"][0]["calls"][0]["timeout"] = json!(100), "nodes[0].calls[0].timeout", Shape, "expected a duration");
     check(
-        |s| { let call = s["nodes"][0]["calls"][0].as_object_mut().unwrap(); let t = call.remove("timeout").unwrap(); call.insert("timout".into(), t); },
+        |s| s["nodes"][0]["calls"][0]["timeout"] = json!("fast"),
+        "nodes[0].calls[0].timeout",
+        Shape,
+        "expected a duration like \"250ms\"",
+    );
+    check(
+        |s| s["nodes"][0]["calls"][0]["timeout"] = json!(100),
+        "nodes[0].calls[0].timeout",
+        Shape,
+        "expected a duration",
+    );
+    check(
+        |s| {
+            let call = s["nodes"][0]["calls"][0].as_object_mut().unwrap();
+            let t = call.remove("timeout").unwrap();
+            call.insert("timout".into(), t);
+        },
         "nodes[0].calls[0].timout",
         Shape,
         "unknown field `timout`, expected one of `to`, `network_delay`, `timeout`, `retry`",
     );
     check(|s| s["nodes"][1]["kind"] = json!("servce"), "nodes[1].kind", Shape, "unknown variant `servce`");
-    check(|s| { s["nodes"][1].as_object_mut().unwrap().remove("kind"); }, "nodes[1].kind", Shape, "missing");
+    check(
+        |s| {
+            s["nodes"][1].as_object_mut().unwrap().remove("kind");
+        },
+        "nodes[1].kind",
+        Shape,
+        "missing",
+    );
     check(|s| s["nodes"] = json!({}), "nodes", Shape, "expected an array of nodes, got an object");
     check(|s| s["nodes"][1]["queue"]["capacity"] = json!("ten"), "nodes[1].queue.capacity", Shape, "\"ten\"");
     check(|s| s["nodes"][1]["workers"] = json!(-3), "nodes[1].workers", Shape, "-3");
-    check(|s| s["nodes"][0]["calls"][0]["retry"]["jitter"] = json!("lots"), "nodes[0].calls[0].retry.jitter", Shape, "unknown variant `lots`");
+    check(
+        |s| s["nodes"][0]["calls"][0]["retry"]["jitter"] = json!("lots"),
+        "nodes[0].calls[0].retry.jitter",
+        Shape,
+        "unknown variant `lots`",
+    );
     check(|s| s["duration"] = json!("5 parsecs"), "duration", Shape, "5 parsecs");
 }
 
@@ -66,9 +100,17 @@ fn values_name_the_field() {
     use ScenarioErrorKind::*;
     check(|s| s["nodes"][0]["rate"] = json!(-5), "nodes[0].rate", Invalid, "expected a number from 0");
     check(|s| s["nodes"][1]["workers"] = json!(0), "nodes[1].workers", Invalid, "expected 1 to");
-    check(|s| s["nodes"][0]["calls"][0]["retry"]["max_attempts"] = json!(0), "nodes[0].calls[0].retry.max_attempts", Invalid, "the first one included");
     check(
-        |s| s["nodes"][0]["calls"][0]["retry"] = json!({ "max_attempts": 3, "backoff": "none", "jitter": "decorrelated" }),
+        |s| s["nodes"][0]["calls"][0]["retry"]["max_attempts"] = json!(0),
+        "nodes[0].calls[0].retry.max_attempts",
+        Invalid,
+        "the first one included",
+    );
+    check(
+        |s| {
+            s["nodes"][0]["calls"][0]["retry"] =
+                json!({ "max_attempts": 3, "backoff": "none", "jitter": "decorrelated" })
+        },
         "nodes[0].calls[0].retry.jitter",
         Invalid,
         "exponential backoff",
@@ -84,13 +126,30 @@ fn values_name_the_field() {
 #[test]
 fn references_and_kinds() {
     use ScenarioErrorKind::*;
-    check(|s| s["nodes"][0]["calls"][0]["to"] = json!("apu"), "nodes[0].calls[0].to", UnknownReference, "(api, clients), got \"apu\"");
-    check(|s| s["nodes"][0]["calls"][0]["to"] = json!("clients"), "nodes[0].calls[0].to", UnknownReference, "\"clients\" is a client");
+    check(
+        |s| s["nodes"][0]["calls"][0]["to"] = json!("apu"),
+        "nodes[0].calls[0].to",
+        UnknownReference,
+        "(api, clients), got \"apu\"",
+    );
+    check(
+        |s| s["nodes"][0]["calls"][0]["to"] = json!("clients"),
+        "nodes[0].calls[0].to",
+        UnknownReference,
+        "\"clients\" is a client",
+    );
     check(|s| s["nodes"][1]["id"] = json!("clients"), "nodes[1].id", Duplicate, "unique");
     check(|s| s["faults"][0]["node"] = json!("db"), "faults[0].node", UnknownReference, "got \"db\"");
     check(|s| s["faults"][0]["surge"] = json!(2.0), "faults[0].surge", Invalid, "kind \"client\"");
     check(|s| s["faults"][0]["end"] = json!("90s"), "faults[0].end", Invalid, "after start (100s)");
-    check(|s| { s["faults"][0].as_object_mut().unwrap().remove("slowdown"); }, "faults[0]", Invalid, "at least one effect");
+    check(
+        |s| {
+            s["faults"][0].as_object_mut().unwrap().remove("slowdown");
+        },
+        "faults[0]",
+        Invalid,
+        "at least one effect",
+    );
     check(|s| s["nodes"][0]["calls"] = json!([]), "nodes[0].calls", Invalid, "exactly one call");
 }
 
@@ -102,7 +161,9 @@ fn limits() {
     check(|s| s["metrics"] = json!({ "bucket": "1ms" }), "metrics.bucket", OverLimit, "at most 10000 buckets");
     check(|s| s["limits"] = json!({ "events_max": 0 }), "limits.events_max", OverLimit, "expected 1 to");
     check(
-        |s| s["nodes"] = Value::Array((0..70).map(|i| json!({ "kind": "service", "id": format!("s{i}"), "workers": 1, "service_time": { "constant": "1ms" } })).collect()),
+        |s| {
+            s["nodes"] = Value::Array((0..70).map(|i| json!({ "kind": "service", "id": format!("s{i}"), "workers": 1, "service_time": { "constant": "1ms" } })).collect())
+        },
         "nodes",
         OverLimit,
         "1 to 64 nodes",

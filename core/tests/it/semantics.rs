@@ -5,7 +5,12 @@ use serde_json::json;
 
 #[test]
 fn responses_before_the_timeout_cancel_it() {
-    let report = run(&client_service("20s", 100.0, json!({ "timeout": "100ms" }), json!({ "service_time": { "constant": "50ms" } })));
+    let report = run(&client_service(
+        "20s",
+        100.0,
+        json!({ "timeout": "100ms" }),
+        json!({ "service_time": { "constant": "50ms" } }),
+    ));
     let s = &report.summary;
     assert_eq!(s.attempt_timeouts, 0);
     assert_eq!(s.failed, 0);
