@@ -27,6 +27,7 @@ pub mod dist;
 pub mod engine;
 pub mod limits;
 pub mod metrics;
+pub mod policy;
 pub mod presets;
 pub mod report;
 pub mod retry;
