@@ -38,6 +38,12 @@ pub const BUCKETS_DEFAULT_MAX: u64 = 2_000;
 
 /// Highest request rate of a client, per second.
 pub const RATE_PER_S_MAX: f64 = 10_000_000.0;
+/// Most users of a closed-loop client.
+pub const USERS_MAX: u32 = 1_000_000;
+/// Most calls a service makes per attempt (distinct call edges).
+pub const CALLS_PER_SERVICE_MAX: usize = 16;
+/// Most times one call is made per attempt (`count`).
+pub const CALL_COUNT_MAX: u32 = 1_000;
 /// Most workers in a service.
 pub const WORKERS_MAX: u32 = 1_000_000;
 /// Largest bounded queue capacity.
@@ -49,6 +55,10 @@ pub const FACTOR_MAX: f64 = 1_000.0;
 /// Largest exponential-backoff multiplier.
 pub const BACKOFF_MULTIPLIER_MAX: f64 = 100.0;
 
+/// Most events at a single instant before a run is declared stalled (time no longer moves).
+/// Far above any legitimate burst: a million closed-loop users all starting at t = 0 is
+/// about three million events.
+pub const STALL_EVENTS_MAX: u64 = 10_000_000;
 /// Events a run may process unless the scenario says otherwise.
 pub const EVENTS_MAX_DEFAULT: u64 = 100_000_000;
 /// The most a scenario may raise `limits.events_max` to.

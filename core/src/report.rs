@@ -43,6 +43,7 @@ pub struct Summary {
     pub failed_timeout: u64,
     pub failed_error: u64,
     pub failed_rejected: u64,
+    pub failed_deadline: u64,
     /// Requests still in progress when the run ended.
     pub unfinished: u64,
     /// succeeded / requests.
@@ -50,6 +51,8 @@ pub struct Summary {
     pub attempt_timeouts: u64,
     pub attempt_errors: u64,
     pub attempt_rejections: u64,
+    /// Attempts abandoned when their request's deadline passed.
+    pub attempt_deadline_abandons: u64,
     /// Answers that came after the caller gave up, and were discarded.
     pub late_responses: u64,
     /// Attempts the callers still waited for when the run ended.
@@ -103,6 +106,8 @@ pub enum NodeDetail {
         failed: u64,
         rejected: u64,
         dropped: u64,
+        /// Queued attempts refused because their deadline had passed.
+        expired: u64,
         /// Busy worker time / available worker time.
         utilization: f64,
         /// Mean time from arrival to start of service, of attempts that started.

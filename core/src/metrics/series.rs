@@ -37,6 +37,8 @@ pub struct ServiceBucket {
     pub rejected: u64,
     /// Attempts swallowed by a hanging node.
     pub dropped: u64,
+    /// Queued attempts refused because their propagated deadline had passed.
+    pub expired: u64,
     /// Integral of busy workers over the bucket, in worker-nanoseconds.
     pub busy_ns: u64,
     /// Integral of queue length over the bucket, in attempt-nanoseconds.

@@ -98,16 +98,52 @@ impl Node {
 pub struct ClientNode {
     /// Unique node id.
     pub id: String,
-    /// How request arrivals are spaced.
-    #[serde(default)]
+    /// Open loop: new requests per second, whatever happens to earlier ones. Give either
+    /// `rate` or `users`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate: Option<f64>,
+    /// Open loop: how request arrivals are spaced.
+    #[serde(default, skip_serializing_if = "is_default")]
     pub arrivals: Arrivals,
-    /// New requests per second.
-    pub rate: f64,
-    /// Later changes of the rate: from each `at`, the rate is the new value.
+    /// Open loop: later changes of the rate: from each `at`, the rate is the new value.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rate_changes: Vec<RateChange>,
-    /// The call each request makes (exactly one in format version 1).
+    /// Closed loop: this many users, each sending a request, waiting for its outcome,
+    /// thinking, and sending the next. Backoff then slows the offered load down.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub users: Option<u32>,
+    /// Closed loop: a user's pause between an outcome and its next request. Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub think_time: Option<Dist>,
+    /// Closed loop: requests each user makes before stopping. Default: no limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requests_per_user: Option<u32>,
+    /// How important this client's requests are, for priority queues and shedding; inherited
+    /// by the downstream calls they cause. Default: critical.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub criticality: Criticality,
+    /// The call each request makes (exactly one).
     pub calls: Vec<Call>,
+}
+
+fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
+}
+
+/// Request criticality, as in Google's load shedding (SRE book, "Handling Overload").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Criticality {
+    /// Served first, shed last.
+    CriticalPlus,
+    /// The default.
+    #[default]
+    Critical,
+    /// Shed before critical work.
+    SheddablePlus,
+    /// Shed first (batch jobs, prefetches).
+    Sheddable,
 }
 
 /// How arrivals are spaced in time.
@@ -133,13 +169,20 @@ pub struct RateChange {
     pub rate: f64,
 }
 
-/// A call edge from a client to a service, with its client-side policies.
+/// A call edge from a client or a service to a service, with the caller's policies.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Call {
     /// Id of the service called.
     pub to: String,
+    /// A service's call: how many times it is made per job (in parallel mode, at once; in
+    /// sequential mode, one after another). Default 1.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub count: u32,
+    /// A deadline for the whole request, across all its attempts, and its propagation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<Deadline>,
     /// One-way network delay, applied to the request and again to the response. Default: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network_delay: Option<Dist>,
@@ -150,6 +193,34 @@ pub struct Call {
     /// Retries after a timeout or an error. Default: no retries.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry: Option<Retry>,
+}
+
+fn one() -> u32 {
+    1
+}
+fn is_one(value: &u32) -> bool {
+    *value == 1
+}
+
+/// Deadlines: a request fails when its deadline passes, whatever its attempts are doing.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Deadline {
+    /// Time allowed for the request from its start, all attempts included.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<Duration>,
+    /// A service's call: inherit the deadline of the request being served (as gRPC does),
+    /// so downstream work stops mattering when the caller above has given up.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub propagate: bool,
+    /// Subtracted from a propagated deadline at this hop, leaving time to answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reduce_per_hop: Option<Duration>,
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
 }
 
 /// A retry policy.
@@ -235,6 +306,45 @@ pub struct ServiceNode {
     /// Probability that an attempt fails (after its service time). Default 0.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub error_rate: f64,
+    /// Calls to other services made for each attempt, after its own service time; the worker
+    /// stays busy until they complete (a thread per request).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub calls: Vec<Call>,
+    /// How the calls are made: one after another, or all at once.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub call_mode: CallMode,
+    /// Parallel calls: which outcome completes the attempt.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub complete_on: CompleteOn,
+    /// Drop queued attempts whose propagated deadline has passed instead of serving them.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub drop_expired: bool,
+}
+
+/// How a service makes its calls.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum CallMode {
+    /// One after another; the first failure fails the attempt.
+    #[default]
+    Sequential,
+    /// All at once (fan-out).
+    Parallel,
+}
+
+/// When parallel calls complete an attempt.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum CompleteOn {
+    /// Every call must succeed (the first failure fails the attempt).
+    #[default]
+    All,
+    /// The first success completes it.
+    Any,
+    /// This many successes complete it.
+    Quorum(u32),
 }
 
 fn is_zero(value: &f64) -> bool {

@@ -1,7 +1,7 @@
 //! The validated scenario: what the simulator runs. Every value here has been checked, every
 //! reference resolved to an index, every duration turned into nanoseconds.
 
-use super::format::{Arrivals, Discipline, Jitter, Outage, Scenario};
+use super::format::{Arrivals, CallMode, CompleteOn, Criticality, Discipline, Jitter, Outage, Scenario};
 use crate::dist::DistModel;
 use crate::prelude::*;
 use crate::time::{SimDuration, SimTime};
@@ -51,22 +51,44 @@ pub struct NodeModel {
 #[derive(Clone, Debug)]
 pub struct ClientModel {
     pub node: u16,
-    pub arrivals: Arrivals,
-    pub rate_per_s: f64,
-    /// Sorted by time, strictly increasing.
-    pub rate_changes: Vec<(SimTime, f64)>,
+    pub workload: Workload,
+    pub criticality: Criticality,
     pub edge: u16,
+    /// Arrival gaps (open loop) or think times (closed loop).
     pub arrival_stream_id: u64,
+}
+
+/// Where a client's requests come from.
+#[derive(Clone, Debug)]
+pub enum Workload {
+    /// Requests arrive at a rate, whatever happens to earlier ones.
+    Open {
+        arrivals: Arrivals,
+        rate_per_s: f64,
+        /// Sorted by time, strictly increasing.
+        rate_changes: Vec<(SimTime, f64)>,
+    },
+    /// Each of `users` sends a request, waits for its outcome, thinks, and sends again.
+    Closed { users: u32, think_time: Option<DistModel>, requests_per_user: Option<u32> },
 }
 
 #[derive(Clone, Debug)]
 pub struct EdgeModel {
     pub from_node: u16,
+    /// The caller is a client (its requests are the ones the summary counts).
+    pub from_client: bool,
     pub to_node: u16,
     pub to_service: u16,
+    /// Times the call is made per job (service calls; 1 for clients).
+    pub count: u32,
     pub network_delay: Option<DistModel>,
     pub timeout: Option<SimDuration>,
     pub retry: RetryModel,
+    /// Time allowed for a request across all its attempts.
+    pub deadline_total: Option<SimDuration>,
+    /// Inherit the deadline of the request being served, minus `deadline_reduction`.
+    pub propagate_deadline: bool,
+    pub deadline_reduction: SimDuration,
     pub network_stream_id: u64,
     pub jitter_stream_id: u64,
 }
@@ -98,6 +120,13 @@ pub struct ServiceModel {
     pub discipline: Discipline,
     pub service_time: DistModel,
     pub error_rate: f64,
+    /// Edges of the calls made for each attempt, in order.
+    pub calls: Vec<u16>,
+    pub call_mode: CallMode,
+    pub complete_on: CompleteOn,
+    /// Calls made per attempt, counts included.
+    pub call_slots: u32,
+    pub drop_expired: bool,
     pub service_time_stream_id: u64,
     pub error_stream_id: u64,
 }

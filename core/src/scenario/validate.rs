@@ -221,53 +221,33 @@ pub fn validate(scenario: Scenario) -> Result<ValidScenario, ScenarioErrors> {
         let node_index = position as u16;
         match node {
             Node::Client(client) => {
-                check.number(&format!("{path}.rate"), client.rate, 0.0, RATE_PER_S_MAX);
-                if client.rate_changes.len() > RATE_CHANGES_MAX {
-                    check.fail(
-                        format!("{path}.rate_changes"),
-                        Kind::OverLimit,
-                        format!("expected at most {RATE_CHANGES_MAX} changes, got {}", client.rate_changes.len()),
-                    );
-                }
-                let mut rate_changes = Vec::new();
-                let mut previous_at: Option<SimDuration> = None;
-                for (index, change) in client.rate_changes.iter().take(RATE_CHANGES_MAX).enumerate() {
-                    let at = check.span(
-                        &format!("{path}.rate_changes[{index}].at"),
-                        change.at,
-                        SimDuration::ZERO,
-                        DURATION_MAX,
-                    );
-                    if previous_at.is_some_and(|previous| at <= previous) {
-                        check.fail(
-                            format!("{path}.rate_changes[{index}].at"),
-                            Kind::Invalid,
-                            format!("expected a time after the previous change, got {at}"),
-                        );
-                    }
-                    previous_at = Some(at);
-                    check.number(&format!("{path}.rate_changes[{index}].rate"), change.rate, 0.0, RATE_PER_S_MAX);
-                    rate_changes.push((SimTime(at.0), change.rate));
-                }
+                let workload = validate_workload(&mut check, &path, client);
                 if client.calls.len() != 1 {
                     check.fail(
                         format!("{path}.calls"),
                         Kind::Invalid,
-                        format!("expected exactly one call (format version 1), got {}", client.calls.len()),
+                        format!("expected exactly one call, got {}", client.calls.len()),
                     );
                 }
                 let edge_index = edges.len() as u16;
                 if let Some(call) = client.calls.first() {
                     let call_path = format!("{path}.calls[0]");
-                    if let Some(edge) = validate_call(&mut check, &call_path, call, node_index, &index_of_id, &nodes) {
+                    if call.count != 1 {
+                        check.fail(
+                            format!("{call_path}.count"),
+                            Kind::Invalid,
+                            "expected 1: a client's request makes its call once (counts are for services' calls)",
+                        );
+                    }
+                    if let Some(edge) = validate_call(&mut check, &call_path, call, 0, node_index, &index_of_id, &nodes)
+                    {
                         edges.push(edge);
                     }
                 }
                 clients.push(ClientModel {
                     node: node_index,
-                    arrivals: client.arrivals,
-                    rate_per_s: client.rate,
-                    rate_changes,
+                    workload,
+                    criticality: client.criticality,
                     edge: edge_index,
                     arrival_stream_id: stream_id(&[&client.id, "arrivals"]),
                 });
@@ -287,6 +267,41 @@ pub fn validate(scenario: Scenario) -> Result<ValidScenario, ScenarioErrors> {
                 }
                 check.probability(&format!("{path}.error_rate"), service.error_rate);
                 let service_time = check.dist(&format!("{path}.service_time"), &service.service_time, false);
+                if service.calls.len() > CALLS_PER_SERVICE_MAX {
+                    check.fail(
+                        format!("{path}.calls"),
+                        Kind::OverLimit,
+                        format!("expected at most {CALLS_PER_SERVICE_MAX} calls, got {}", service.calls.len()),
+                    );
+                }
+                let mut calls = Vec::new();
+                let mut call_slots: u32 = 0;
+                for (index, call) in service.calls.iter().take(CALLS_PER_SERVICE_MAX).enumerate() {
+                    let call_path = format!("{path}.calls[{index}]");
+                    if call.count == 0 || call.count > CALL_COUNT_MAX {
+                        check.fail(
+                            format!("{call_path}.count"),
+                            Kind::Invalid,
+                            format!("expected 1 to {CALL_COUNT_MAX}, got {}", call.count),
+                        );
+                    }
+                    call_slots = call_slots.saturating_add(call.count.min(CALL_COUNT_MAX));
+                    if let Some(edge) =
+                        validate_call(&mut check, &call_path, call, index, node_index, &index_of_id, &nodes)
+                    {
+                        calls.push(edges.len() as u16);
+                        edges.push(edge);
+                    }
+                }
+                if let CompleteOn::Quorum(quorum) = service.complete_on {
+                    if quorum == 0 || quorum > call_slots {
+                        check.fail(
+                            format!("{path}.complete_on.quorum"),
+                            Kind::Invalid,
+                            format!("expected 1 to {call_slots} (the calls made per attempt), got {quorum}"),
+                        );
+                    }
+                }
                 services.push(ServiceModel {
                     node: node_index,
                     workers: service.workers,
@@ -294,6 +309,11 @@ pub fn validate(scenario: Scenario) -> Result<ValidScenario, ScenarioErrors> {
                     discipline: service.queue.discipline,
                     service_time,
                     error_rate: service.error_rate,
+                    calls,
+                    call_mode: service.call_mode,
+                    complete_on: service.complete_on,
+                    call_slots,
+                    drop_expired: service.drop_expired,
                     service_time_stream_id: stream_id(&[&service.id, "service_time"]),
                     error_stream_id: stream_id(&[&service.id, "errors"]),
                 });
@@ -317,6 +337,22 @@ pub fn validate(scenario: Scenario) -> Result<ValidScenario, ScenarioErrors> {
         }
     }
 
+    for (index, fault) in faults.iter().enumerate() {
+        let node = &nodes[usize::from(fault.node)];
+        let closed_loop = node.kind == NodeKind::Client
+            && matches!(clients.get(usize::from(node.index)).map(|c| &c.workload), Some(Workload::Closed { .. }));
+        if closed_loop && fault.effects.surge != 1.0 {
+            check.fail(
+                format!("faults[{index}].surge"),
+                Kind::Invalid,
+                format!("expected an open-loop client (with a rate); {:?} has users", node.id),
+            );
+        }
+    }
+    if let Some(cycle) = find_call_cycle(&nodes, &services, &edges) {
+        check.fail("nodes", Kind::Invalid, format!("expected calls without cycles; they loop: {}", cycle.join(" -> ")));
+    }
+
     if !check.errors.is_empty() {
         return Err(ScenarioErrors(check.errors));
     }
@@ -334,6 +370,48 @@ pub fn validate(scenario: Scenario) -> Result<ValidScenario, ScenarioErrors> {
         faults,
         scenario,
     })
+}
+
+/// A cycle of service calls, as node ids (first repeated at the end), if there is one. A
+/// cycle would make every attempt call itself forever.
+fn find_call_cycle(nodes: &[NodeModel], services: &[ServiceModel], edges: &[EdgeModel]) -> Option<Vec<String>> {
+    // Depth-first search over services; colour 1 = on the current path, 2 = done.
+    fn visit(
+        service: usize,
+        services: &[ServiceModel],
+        edges: &[EdgeModel],
+        colour: &mut Vec<u8>,
+        path: &mut Vec<usize>,
+    ) -> Option<Vec<usize>> {
+        colour[service] = 1;
+        path.push(service);
+        for &edge in &services[service].calls {
+            let next = usize::from(edges[usize::from(edge)].to_service);
+            if colour[next] == 1 {
+                let start = path.iter().position(|&s| s == next).unwrap_or(0);
+                let mut cycle = path[start..].to_vec();
+                cycle.push(next);
+                return Some(cycle);
+            }
+            if colour[next] == 0 {
+                if let Some(cycle) = visit(next, services, edges, colour, path) {
+                    return Some(cycle);
+                }
+            }
+        }
+        path.pop();
+        colour[service] = 2;
+        None
+    }
+    let mut colour = vec![0u8; services.len()];
+    for start in 0..services.len() {
+        if colour[start] == 0 {
+            if let Some(cycle) = visit(start, services, edges, &mut colour, &mut Vec::new()) {
+                return Some(cycle.into_iter().map(|s| nodes[usize::from(services[s].node)].id.clone()).collect());
+            }
+        }
+    }
+    None
 }
 
 fn post_increment(counter: &mut u16) -> u16 {
@@ -385,10 +463,74 @@ fn resolve_service(
     }
 }
 
+/// Open or closed loop, and their parameters.
+fn validate_workload(check: &mut Checker, path: &str, client: &ClientNode) -> Workload {
+    match (client.rate, client.users) {
+        (Some(_), Some(_)) | (None, None) => {
+            check.fail(
+                path,
+                Kind::Invalid,
+                "expected either rate (open loop: requests per second) or users (closed loop), not both or neither",
+            );
+        }
+        _ => {}
+    }
+    if let Some(users) = client.users {
+        if users == 0 || users > USERS_MAX {
+            check.fail(format!("{path}.users"), Kind::Invalid, format!("expected 1 to {USERS_MAX} users, got {users}"));
+        }
+        let open_loop_only =
+            [("arrivals", client.arrivals != Arrivals::default()), ("rate_changes", !client.rate_changes.is_empty())];
+        for (field, present) in open_loop_only {
+            if present {
+                check.fail(format!("{path}.{field}"), Kind::Invalid, "expected only with rate (an open-loop client)");
+            }
+        }
+        let think_time = client.think_time.as_ref().map(|dist| check.dist(&format!("{path}.think_time"), dist, false));
+        if client.requests_per_user == Some(0) {
+            check.fail(format!("{path}.requests_per_user"), Kind::Invalid, "expected at least 1");
+        }
+        return Workload::Closed { users, think_time, requests_per_user: client.requests_per_user };
+    }
+    for (field, present) in
+        [("think_time", client.think_time.is_some()), ("requests_per_user", client.requests_per_user.is_some())]
+    {
+        if present {
+            check.fail(format!("{path}.{field}"), Kind::Invalid, "expected only with users (a closed-loop client)");
+        }
+    }
+    let rate_per_s = client.rate.unwrap_or(0.0);
+    check.number(&format!("{path}.rate"), rate_per_s, 0.0, RATE_PER_S_MAX);
+    if client.rate_changes.len() > RATE_CHANGES_MAX {
+        check.fail(
+            format!("{path}.rate_changes"),
+            Kind::OverLimit,
+            format!("expected at most {RATE_CHANGES_MAX} changes, got {}", client.rate_changes.len()),
+        );
+    }
+    let mut rate_changes = Vec::new();
+    let mut previous_at: Option<SimDuration> = None;
+    for (index, change) in client.rate_changes.iter().take(RATE_CHANGES_MAX).enumerate() {
+        let at = check.span(&format!("{path}.rate_changes[{index}].at"), change.at, SimDuration::ZERO, DURATION_MAX);
+        if previous_at.is_some_and(|previous| at <= previous) {
+            check.fail(
+                format!("{path}.rate_changes[{index}].at"),
+                Kind::Invalid,
+                format!("expected a time after the previous change, got {at}"),
+            );
+        }
+        previous_at = Some(at);
+        check.number(&format!("{path}.rate_changes[{index}].rate"), change.rate, 0.0, RATE_PER_S_MAX);
+        rate_changes.push((SimTime(at.0), change.rate));
+    }
+    Workload::Open { arrivals: client.arrivals, rate_per_s, rate_changes }
+}
+
 fn validate_call(
     check: &mut Checker,
     path: &str,
     call: &Call,
+    call_index: usize,
     from_node: u16,
     index_of_id: &BTreeMap<&str, u16>,
     nodes: &[NodeModel],
@@ -401,17 +543,42 @@ fn validate_call(
         None => RetryModel::NEVER,
         Some(retry) => validate_retry(check, &format!("{path}.retry"), retry),
     };
+    let deadline = call.deadline.clone().unwrap_or(Deadline { total: None, propagate: false, reduce_per_hop: None });
+    let deadline_total =
+        deadline.total.map(|total| check.span(&format!("{path}.deadline.total"), total, SimDuration(1), SPAN_MAX));
+    let deadline_reduction = deadline.reduce_per_hop.map_or(SimDuration::ZERO, |d| {
+        check.span(&format!("{path}.deadline.reduce_per_hop"), d, SimDuration::ZERO, SPAN_MAX)
+    });
+    let from_is_client = nodes[usize::from(from_node)].kind == NodeKind::Client;
+    if from_is_client && (deadline.propagate || deadline.reduce_per_hop.is_some()) {
+        check.fail(
+            format!("{path}.deadline.propagate"),
+            Kind::Invalid,
+            "expected only on a service's call: a client has no incoming deadline to propagate",
+        );
+    }
     let (to_node, to_service) = target?;
     let from_id = nodes[usize::from(from_node)].id.as_str();
+    // The first call to a node keeps the stream ids of format version 1; later calls from the
+    // same node get their own.
+    let stream = |purpose: &str| match call_index {
+        0 => stream_id(&[from_id, &call.to, purpose]),
+        index => stream_id(&[from_id, &call.to, &format!("{index}"), purpose]),
+    };
     Some(EdgeModel {
         from_node,
+        from_client: from_is_client,
         to_node,
         to_service,
+        count: call.count.clamp(1, CALL_COUNT_MAX),
         network_delay,
         timeout,
         retry,
-        network_stream_id: stream_id(&[from_id, &call.to, "network"]),
-        jitter_stream_id: stream_id(&[from_id, &call.to, "jitter"]),
+        deadline_total,
+        propagate_deadline: deadline.propagate,
+        deadline_reduction,
+        network_stream_id: stream("network"),
+        jitter_stream_id: stream("jitter"),
     })
 }
 

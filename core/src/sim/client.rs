@@ -1,19 +1,23 @@
-//! Client side: arrivals, requests, attempts, timeouts, retries and outcomes.
+//! The calling side: workloads, requests, attempts, timeouts, deadlines, retries and
+//! outcomes. Callers are clients and service jobs alike; only what happens on a request's
+//! outcome differs (see [`Caller`]).
 
-use super::state::{Answer, Attempt, PendingTimeout, Request};
+use super::state::{Answer, Attempt, Caller, PendingTimeout, Request, NO_DEADLINE};
 use super::{Event, Simulation, StopReason};
 use crate::engine::Handle;
 use crate::metrics::series::EdgeBucket;
 use crate::retry::retry_wait;
-use crate::scenario::Arrivals;
+use crate::scenario::{Arrivals, Criticality, Workload};
 use crate::time::{f64_to_ns, SimDuration, SimTime, NS_PER_S};
 
-/// Why a request's last attempt failed.
-#[derive(Clone, Copy, Debug)]
+/// Why a request failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Failure {
     Timeout,
     Error,
     Rejected,
+    /// Its deadline passed.
+    Deadline,
 }
 
 impl Simulation {
@@ -30,8 +34,9 @@ impl Simulation {
         }
     }
 
-    /// Schedules the client's next arrival from `now` at its current rate.
+    /// Schedules an open-loop client's next arrival from `now` at its current rate.
     pub(super) fn schedule_next_arrival(&mut self, client: u16) {
+        let Workload::Open { arrivals, .. } = self.model.clients[usize::from(client)].workload else { return };
         let state = &mut self.clients[usize::from(client)];
         let rate_per_s = state.rate_per_s * state.surge;
         // Also stops on NaN, which validation excludes but costs nothing to rule out here.
@@ -39,7 +44,7 @@ impl Simulation {
             return;
         }
         let gap_ns = NS_PER_S as f64 / rate_per_s;
-        let at = match self.model.clients[usize::from(client)].arrivals {
+        let at = match arrivals {
             Arrivals::Poisson => self.now + SimDuration(f64_to_ns(state.arrivals.standard_exponential() * gap_ns)),
             Arrivals::Constant => {
                 // The first arrival is at the start (of the run or of the new rate); later
@@ -65,9 +70,9 @@ impl Simulation {
     }
 
     pub(super) fn on_rate_change(&mut self, client: u16) {
-        let changes = &self.model.clients[usize::from(client)].rate_changes;
-        let in_force = changes.partition_point(|&(at, _)| at <= self.now);
-        if let Some(&(_, rate_per_s)) = in_force.checked_sub(1).and_then(|index| changes.get(index)) {
+        let Workload::Open { rate_changes, .. } = &self.model.clients[usize::from(client)].workload else { return };
+        let in_force = rate_changes.partition_point(|&(at, _)| at <= self.now);
+        if let Some(&(_, rate_per_s)) = in_force.checked_sub(1).and_then(|index| rate_changes.get(index)) {
             self.clients[usize::from(client)].rate_per_s = rate_per_s;
             self.restart_arrivals(client);
         }
@@ -77,21 +82,82 @@ impl Simulation {
         if generation != self.clients[usize::from(client)].arrival_generation {
             return; // cancelled by a rate change
         }
-        self.start_request(client);
+        self.start_client_request(client, None);
         self.schedule_next_arrival(client);
     }
 
-    fn start_request(&mut self, client: u16) {
-        let edge = self.model.clients[usize::from(client)].edge;
+    /// A closed-loop user thinks before its next request (or before its first one).
+    pub(super) fn schedule_user(&mut self, client: u16, user: u32) {
+        let Workload::Closed { think_time, requests_per_user, .. } = &self.model.clients[usize::from(client)].workload
+        else {
+            return;
+        };
+        let state = &mut self.clients[usize::from(client)];
+        let Some(made) = state.requests_by_user.get(user as usize).copied() else { return };
+        if requests_per_user.is_some_and(|limit| made >= limit) {
+            return;
+        }
+        let think = think_time.as_ref().map_or(SimDuration::ZERO, |dist| dist.sample(&mut state.arrivals));
+        let at = self.now + think;
+        if at < self.end {
+            self.events.schedule(at, Event::UserReady { client, user });
+        }
+    }
+
+    pub(super) fn on_user_ready(&mut self, client: u16, user: u32) {
+        if let Some(made) = self.clients[usize::from(client)].requests_by_user.get_mut(user as usize) {
+            *made += 1;
+            self.start_client_request(client, Some(user));
+        }
+    }
+
+    fn start_client_request(&mut self, client: u16, user: Option<u32>) {
+        let model = &self.model.clients[usize::from(client)];
+        let (edge, criticality) = (model.edge, model.criticality);
+        self.start_request(edge, Caller::Client { client, user }, criticality, NO_DEADLINE);
+    }
+
+    /// Starts a request on `edge` and sends its first attempt. `inherited_deadline` is the
+    /// deadline of the request being served, for calls that propagate it.
+    pub(super) fn start_request(
+        &mut self,
+        edge: u16,
+        caller: Caller,
+        criticality: Criticality,
+        inherited_deadline: SimTime,
+    ) -> Handle {
+        let edge_model = &self.model.edges[usize::from(edge)];
+        let mut deadline = NO_DEADLINE;
+        if let Some(total) = edge_model.deadline_total {
+            deadline = self.now + total;
+        }
+        if edge_model.propagate_deadline && inherited_deadline != NO_DEADLINE {
+            deadline = deadline.min(SimTime(inherited_deadline.0.saturating_sub(edge_model.deadline_reduction.0)));
+        }
+        let from_client = edge_model.from_client;
         let request = self.requests.insert(Request {
             edge,
+            caller,
             created_at: self.now,
             attempts_made: 0,
             previous_wait: SimDuration::ZERO,
+            deadline,
+            criticality,
+            current: None,
         });
-        self.totals.requests += 1;
+        if from_client {
+            self.totals.requests += 1;
+        }
         self.edge_bucket(edge).offered += 1;
+        if deadline != NO_DEADLINE {
+            if deadline <= self.now {
+                self.finish_request(request, Err(Failure::Deadline));
+                return request;
+            }
+            self.events.schedule(deadline, Event::RequestDeadline(request));
+        }
         self.send_attempt(request);
+        request
     }
 
     /// Sends the request's next attempt: starts its timeout and puts it on the network.
@@ -103,27 +169,36 @@ impl Simulation {
         let Some(request) = self.requests.get_mut(request_handle) else { return };
         request.attempts_made += 1;
         let is_retry = request.attempts_made > 1;
-        let edge = request.edge;
+        let (edge, deadline, criticality) = (request.edge, request.deadline, request.criticality);
         let edge_model = &self.model.edges[usize::from(edge)];
-        let timeout = edge_model.timeout;
+        let (timeout, from_client) = (edge_model.timeout, edge_model.from_client);
         let attempt = self.attempts.insert(Attempt {
             request: request_handle,
             edge,
             service: edge_model.to_service,
+            criticality,
             sent_at: self.now,
             arrived_at: self.now,
+            started_at: self.now,
+            deadline,
             service_ns: 0,
             answer: Answer::Pending,
             awaited: true,
             server_done: false,
             will_fail: false,
+            job: None,
         });
-        self.totals.attempts += 1;
+        request.current = Some(attempt);
+        if from_client {
+            self.totals.attempts += 1;
+            if is_retry {
+                self.totals.retries += 1;
+            }
+        }
         let bucket = self.edge_bucket(edge);
         bucket.attempts += 1;
         if is_retry {
             bucket.retries += 1;
-            self.totals.retries += 1;
         }
         if let Some(timeout) = timeout {
             let sequence = self.events.reserve_sequence();
@@ -143,20 +218,28 @@ impl Simulation {
 
     /// A response reaches the caller, which still waits for it.
     pub(super) fn on_response_arrives(&mut self, attempt_handle: Handle) {
-        // Gone: the caller timed out while the response was on the way (counted then).
+        // Gone: the caller gave up while the response was on the way (counted then).
         let Some(attempt) = self.attempts.remove(attempt_handle) else { return };
         let elapsed = self.now.since(attempt.sent_at);
         let edge = attempt.edge;
+        let from_client = self.model.edges[usize::from(edge)].from_client;
         self.edges[usize::from(edge)].attempt_latency.record(elapsed.0);
+        if let Some(request) = self.requests.get_mut(attempt.request) {
+            request.current = None;
+        }
         match attempt.answer {
-            Answer::Success => self.succeed_request(attempt.request),
+            Answer::Success => self.finish_request(attempt.request, Ok(())),
             Answer::Error => {
-                self.totals.attempt_errors += 1;
+                if from_client {
+                    self.totals.attempt_errors += 1;
+                }
                 self.edge_bucket(edge).errors += 1;
                 self.after_failed_attempt(attempt.request, Failure::Error);
             }
             Answer::Rejected => {
-                self.totals.attempt_rejections += 1;
+                if from_client {
+                    self.totals.attempt_rejections += 1;
+                }
                 self.edge_bucket(edge).rejected += 1;
                 self.after_failed_attempt(attempt.request, Failure::Rejected);
             }
@@ -196,23 +279,47 @@ impl Simulation {
 
     /// The caller gives up on an attempt. The server is not told.
     fn on_attempt_timeout(&mut self, attempt_handle: Handle) {
-        let Some(attempt) = self.attempts.get_mut(attempt_handle) else { return };
+        let Some(attempt) = self.attempts.get(attempt_handle) else { return };
         if !attempt.awaited {
             return;
         }
-        attempt.awaited = false;
-        let (request, edge, server_done) = (attempt.request, attempt.edge, attempt.server_done);
-        self.totals.attempt_timeouts += 1;
+        let (request, edge) = (attempt.request, attempt.edge);
+        if self.model.edges[usize::from(edge)].from_client {
+            self.totals.attempt_timeouts += 1;
+        }
         self.edge_bucket(edge).timeouts += 1;
-        if server_done {
-            // Its response is still on the network, or a hanging node swallowed it.
+        self.abandon_attempt(attempt_handle);
+        if let Some(request) = self.requests.get_mut(request) {
+            request.current = None;
+        }
+        self.after_failed_attempt(request, Failure::Timeout);
+    }
+
+    /// The caller stops waiting for an attempt (timeout, deadline). If the server is already
+    /// done with it, it is freed now, and an answer still on the way was work wasted.
+    fn abandon_attempt(&mut self, attempt_handle: Handle) {
+        let Some(attempt) = self.attempts.get_mut(attempt_handle) else { return };
+        attempt.awaited = false;
+        if attempt.server_done {
             if let Some(attempt) = self.attempts.remove(attempt_handle) {
                 if matches!(attempt.answer, Answer::Success | Answer::Error) {
                     self.count_late_response(attempt.service, attempt.service_ns);
                 }
             }
         }
-        self.after_failed_attempt(request, Failure::Timeout);
+    }
+
+    /// The request's deadline passed: it fails now, and its attempt out is abandoned.
+    pub(super) fn on_request_deadline(&mut self, request_handle: Handle) {
+        let Some(request) = self.requests.get_mut(request_handle) else { return };
+        let from_client = self.model.edges[usize::from(request.edge)].from_client;
+        if let Some(attempt) = request.current.take() {
+            if from_client {
+                self.totals.attempt_deadline_abandons += 1;
+            }
+            self.abandon_attempt(attempt);
+        }
+        self.finish_request(request_handle, Err(Failure::Deadline));
     }
 
     /// Retries after the backoff wait, or fails the request when it has no attempts left.
@@ -221,7 +328,7 @@ impl Simulation {
         let edge = usize::from(request.edge);
         let retry = &self.model.edges[edge].retry;
         if request.attempts_made >= retry.max_attempts {
-            self.fail_request(request_handle, failure);
+            self.finish_request(request_handle, Err(failure));
             return;
         }
         let retry_index = request.attempts_made - 1;
@@ -234,24 +341,38 @@ impl Simulation {
         }
     }
 
-    fn succeed_request(&mut self, request_handle: Handle) {
+    /// The request is over: count it, and tell its caller.
+    pub(super) fn finish_request(&mut self, request_handle: Handle, outcome: Result<(), Failure>) {
         let Some(request) = self.requests.remove(request_handle) else { return };
-        let latency_ns = self.now.since(request.created_at).0;
-        let edge = &mut self.edges[usize::from(request.edge)];
-        edge.latency.record(latency_ns);
-        edge.bucket_latency.record(latency_ns);
-        self.bucket_latency.record(latency_ns);
-        self.totals.succeeded += 1;
-        self.edge_bucket(request.edge).succeeded += 1;
-    }
-
-    fn fail_request(&mut self, request_handle: Handle, failure: Failure) {
-        let Some(request) = self.requests.remove(request_handle) else { return };
-        match failure {
-            Failure::Timeout => self.totals.failed_timeout += 1,
-            Failure::Error => self.totals.failed_error += 1,
-            Failure::Rejected => self.totals.failed_rejected += 1,
+        let from_client = self.model.edges[usize::from(request.edge)].from_client;
+        match outcome {
+            Ok(()) => {
+                let latency_ns = self.now.since(request.created_at).0;
+                let edge = &mut self.edges[usize::from(request.edge)];
+                edge.latency.record(latency_ns);
+                edge.bucket_latency.record(latency_ns);
+                if from_client {
+                    self.bucket_latency.record(latency_ns);
+                    self.totals.succeeded += 1;
+                }
+                self.edge_bucket(request.edge).succeeded += 1;
+            }
+            Err(failure) => {
+                if from_client {
+                    match failure {
+                        Failure::Timeout => self.totals.failed_timeout += 1,
+                        Failure::Error => self.totals.failed_error += 1,
+                        Failure::Rejected => self.totals.failed_rejected += 1,
+                        Failure::Deadline => self.totals.failed_deadline += 1,
+                    }
+                }
+                self.edge_bucket(request.edge).failed += 1;
+            }
         }
-        self.edge_bucket(request.edge).failed += 1;
+        match request.caller {
+            Caller::Client { client, user: Some(user) } => self.schedule_user(client, user),
+            Caller::Client { user: None, .. } => {}
+            Caller::Job { attempt } => self.on_call_done(attempt, outcome.is_ok()),
+        }
     }
 }

@@ -19,11 +19,12 @@ mod state;
 
 use crate::digest::Digest;
 use crate::engine::{Arena, EventQueue, Handle};
+use crate::limits::STALL_EVENTS_MAX;
 use crate::metrics::histogram::Histogram;
 use crate::metrics::series::Series;
 use crate::prelude::*;
 use crate::rng::Stream;
-use crate::scenario::{FaultEffects, NodeKind, ValidScenario};
+use crate::scenario::{FaultEffects, NodeKind, ValidScenario, Workload};
 use crate::time::SimTime;
 use state::*;
 
@@ -36,6 +37,9 @@ pub enum StopReason {
     EventsLimit { limit: u64 },
     /// It had `limits.in_flight_max` attempts alive at once.
     InFlightLimit { limit: u32 },
+    /// Simulated time stopped advancing: `events` events happened at one instant (a loop of
+    /// zero delays, such as closed-loop users without think time calling an instant service).
+    Stalled { events: u64 },
 }
 
 /// Where a run is.
@@ -60,8 +64,8 @@ enum Event {
     },
     /// An attempt reaches its service after the network delay.
     AttemptArrives(Handle),
-    /// A worker finishes an attempt.
-    ServiceDone(Handle),
+    /// A worker finishes an attempt's own work (its calls, if any, come next).
+    LocalWorkDone(Handle),
     /// A response reaches the caller after the network delay.
     ResponseArrives(Handle),
     /// The front timeout of an edge's timeout FIFO is due.
@@ -70,6 +74,13 @@ enum Event {
     },
     /// A request's backoff is over: send its next attempt.
     RetryDue(Handle),
+    /// A request's deadline; stale if the request is already over.
+    RequestDeadline(Handle),
+    /// A closed-loop user has finished thinking and sends its next request.
+    UserReady {
+        client: u16,
+        user: u32,
+    },
     FaultStart(u16),
     FaultEnd(u16),
 }
@@ -81,12 +92,14 @@ impl Event {
             Event::Arrival { client, .. } => (1, u64::from(client)),
             Event::RateChange { client } => (2, u64::from(client)),
             Event::AttemptArrives(handle) => (3, u64::from(handle.index)),
-            Event::ServiceDone(handle) => (4, u64::from(handle.index)),
+            Event::LocalWorkDone(handle) => (4, u64::from(handle.index)),
             Event::ResponseArrives(handle) => (5, u64::from(handle.index)),
             Event::EdgeTimeout { edge } => (6, u64::from(edge)),
             Event::RetryDue(handle) => (7, u64::from(handle.index)),
             Event::FaultStart(fault) => (8, u64::from(fault)),
             Event::FaultEnd(fault) => (9, u64::from(fault)),
+            Event::RequestDeadline(handle) => (10, u64::from(handle.index)),
+            Event::UserReady { client, user } => (11, u64::from(client) | (u64::from(user) << 16)),
         };
         code | (id << 8)
     }
@@ -115,6 +128,8 @@ pub struct Simulation {
     totals: Totals,
     digest: Digest,
     events_processed: u64,
+    /// Events processed at the current instant, to catch time standing still.
+    events_at_this_instant: u64,
     status: RunStatus,
 }
 
@@ -125,12 +140,19 @@ impl Simulation {
         let clients = model
             .clients
             .iter()
-            .map(|client| ClientState {
-                rate_per_s: client.rate_per_s,
-                surge: 1.0,
-                arrival_generation: 0,
-                next_constant_arrival_ns: 0.0,
-                arrivals: Stream::new(seed, client.arrival_stream_id),
+            .map(|client| {
+                let (rate_per_s, users) = match &client.workload {
+                    Workload::Open { rate_per_s, .. } => (*rate_per_s, 0),
+                    Workload::Closed { users, .. } => (0.0, *users),
+                };
+                ClientState {
+                    rate_per_s,
+                    surge: 1.0,
+                    arrival_generation: 0,
+                    next_constant_arrival_ns: 0.0,
+                    arrivals: Stream::new(seed, client.arrival_stream_id),
+                    requests_by_user: vec![0; users as usize],
+                }
             })
             .collect();
         let services = model
@@ -145,6 +167,11 @@ impl Simulation {
                 levels_since: SimTime::ZERO,
                 wait_ns_sum: 0,
                 started: 0,
+                slot_edges: service
+                    .calls
+                    .iter()
+                    .flat_map(|&edge| core::iter::repeat_n(edge, model.edges[usize::from(edge)].count as usize))
+                    .collect(),
                 service_times: Stream::new(seed, service.service_time_stream_id),
                 errors: Stream::new(seed, service.error_stream_id),
             })
@@ -180,6 +207,7 @@ impl Simulation {
             totals: Totals::default(),
             digest: Digest::default(),
             events_processed: 0,
+            events_at_this_instant: 0,
             status: RunStatus::Running,
             model: model.clone(),
         };
@@ -189,10 +217,21 @@ impl Simulation {
             simulation.events.schedule(fault.end, Event::FaultEnd(index as u16));
         }
         for (index, client) in model.clients.iter().enumerate() {
-            for &(at, _) in &client.rate_changes {
-                simulation.events.schedule(at, Event::RateChange { client: index as u16 });
+            let client_index = index as u16;
+            match &client.workload {
+                Workload::Open { rate_changes, .. } => {
+                    for &(at, _) in rate_changes {
+                        simulation.events.schedule(at, Event::RateChange { client: client_index });
+                    }
+                    simulation.schedule_next_arrival(client_index);
+                }
+                // Each user starts after one think time, so they do not all start in step.
+                Workload::Closed { users, .. } => {
+                    for user in 0..*users {
+                        simulation.schedule_user(client_index, user);
+                    }
+                }
             }
-            simulation.schedule_next_arrival(index as u16);
         }
         simulation
     }
@@ -236,9 +275,17 @@ impl Simulation {
             if time >= self.next_bucket_start {
                 self.close_buckets_through(time);
             }
+            if time > self.now {
+                self.events_at_this_instant = 0;
+            }
             self.now = time;
             if self.events_processed == events_max {
                 self.stop(StopReason::EventsLimit { limit: events_max });
+                break;
+            }
+            self.events_at_this_instant += 1;
+            if self.events_at_this_instant > STALL_EVENTS_MAX {
+                self.stop(StopReason::Stalled { events: STALL_EVENTS_MAX });
                 break;
             }
             self.events_processed += 1;
@@ -275,10 +322,12 @@ impl Simulation {
             Event::Arrival { client, generation } => self.on_arrival(client, generation),
             Event::RateChange { client } => self.on_rate_change(client),
             Event::AttemptArrives(attempt) => self.on_attempt_arrives(attempt),
-            Event::ServiceDone(attempt) => self.on_service_done(attempt),
+            Event::LocalWorkDone(attempt) => self.on_local_work_done(attempt),
             Event::ResponseArrives(attempt) => self.on_response_arrives(attempt),
             Event::EdgeTimeout { edge } => self.on_edge_timeout(edge),
             Event::RetryDue(request) => self.send_attempt(request),
+            Event::RequestDeadline(request) => self.on_request_deadline(request),
+            Event::UserReady { client, user } => self.on_user_ready(client, user),
             Event::FaultStart(fault) => self.set_fault(fault, true),
             Event::FaultEnd(fault) => self.set_fault(fault, false),
         }

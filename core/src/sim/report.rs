@@ -71,6 +71,7 @@ fn service_metrics(buckets: &[ServiceBucket], widths_s: &[f64], workers: u32) ->
     metrics.insert("errors_per_s", series(&|b, w| rate(b.failed, w)));
     metrics.insert("rejected_per_s", series(&|b, w| rate(b.rejected, w)));
     metrics.insert("dropped_per_s", series(&|b, w| rate(b.dropped, w)));
+    metrics.insert("expired_per_s", series(&|b, w| rate(b.expired, w)));
     metrics.insert("queue_depth", series(&|b, w| ratio(b.queue_ns as f64, w * NS_PER_S as f64)));
     metrics.insert("queue_depth_max", series(&|b, _| f64::from(b.queue_max)));
     // Utilization is of all workers, so lost workers show as lost capacity.
@@ -218,12 +219,21 @@ impl Simulation {
         }
     }
 
+    /// Attempts alive now on the clients' calls.
+    fn client_attempts(&self) -> impl Iterator<Item = &super::state::Attempt> {
+        self.attempts.iter().filter(|a| self.model.edges[usize::from(a.edge)].from_client)
+    }
+
     /// A sentence for people about why the run stopped early.
     pub fn stop_message(&self) -> Option<String> {
         let RunStatus::Stopped { reason, at } = self.status else { return None };
         Some(match reason {
             StopReason::EventsLimit { limit } => format!(
                 "Stopped at {:.1} s of simulated time: the run reached its limit of {limit} events (limits.events_max). Shorten the run or lower the load.",
+                at.as_secs_f64()
+            ),
+            StopReason::Stalled { events } => format!(
+                "Stopped at {:.3} s of simulated time: {events} events happened at that one instant and time stopped moving. A loop has no delay in it: give closed-loop users a think time, or the services a service time above zero.",
                 at.as_secs_f64()
             ),
             StopReason::InFlightLimit { limit } => format!(
@@ -237,11 +247,14 @@ impl Simulation {
         let totals = &self.totals;
         let mut latency = Histogram::new();
         let mut attempt_latency = Histogram::new();
-        for edge in &self.edges {
-            latency.merge(&edge.latency);
-            attempt_latency.merge(&edge.attempt_latency);
+        // The clients' latency: what users see, not the calls between services.
+        for (edge, model) in self.edges.iter().zip(&self.model.edges) {
+            if model.from_client {
+                latency.merge(&edge.latency);
+                attempt_latency.merge(&edge.attempt_latency);
+            }
         }
-        let failed = totals.failed_timeout + totals.failed_error + totals.failed_rejected;
+        let failed = totals.failed_timeout + totals.failed_error + totals.failed_rejected + totals.failed_deadline;
         let seconds = data_end_ns as f64 / NS_PER_S as f64;
         Summary {
             requests: totals.requests,
@@ -253,14 +266,17 @@ impl Simulation {
             failed_timeout: totals.failed_timeout,
             failed_error: totals.failed_error,
             failed_rejected: totals.failed_rejected,
-            unfinished: u64::from(self.requests.len()),
+            failed_deadline: totals.failed_deadline,
+            unfinished: self.requests.iter().filter(|r| self.model.edges[usize::from(r.edge)].from_client).count()
+                as u64,
             success_ratio: ratio(totals.succeeded as f64, totals.requests as f64),
             attempt_timeouts: totals.attempt_timeouts,
             attempt_errors: totals.attempt_errors,
             attempt_rejections: totals.attempt_rejections,
+            attempt_deadline_abandons: totals.attempt_deadline_abandons,
             late_responses: totals.late_responses,
-            attempts_awaited_at_end: self.attempts.iter().filter(|a| a.awaited).count() as u64,
-            attempts_abandoned_at_end: self.attempts.iter().filter(|a| !a.awaited).count() as u64,
+            attempts_awaited_at_end: self.client_attempts().filter(|a| a.awaited).count() as u64,
+            attempts_abandoned_at_end: self.client_attempts().filter(|a| !a.awaited).count() as u64,
             offered_per_s: ratio(totals.requests as f64, seconds),
             goodput_per_s: ratio(totals.succeeded as f64, seconds),
             latency_ms: percentiles_ms(&latency),
@@ -306,6 +322,7 @@ impl Simulation {
                             failed: sum(|b| b.failed),
                             rejected: sum(|b| b.rejected),
                             dropped: sum(|b| b.dropped),
+                            expired: sum(|b| b.expired),
                             utilization: ratio(busy_ns, span_ns * f64::from(service.workers)),
                             mean_wait_ms: ratio(state.wait_ns_sum as f64, state.started as f64) / NS_PER_MS as f64,
                             mean_queue_length: ratio(sum(|b| b.queue_ns) as f64, span_ns),

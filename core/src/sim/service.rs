@@ -1,11 +1,12 @@
-//! Server side: admission, queueing, service, answers, and the effects of faults.
+//! The serving side: admission, queueing, service, calls to other services, answers, and the
+//! effects of faults.
 
-use super::state::{Answer, Attempt};
+use super::state::{Answer, Attempt, Caller, Job};
 use super::{Event, Simulation};
 use crate::engine::Handle;
 use crate::metrics::series::ServiceBucket;
 use crate::prelude::*;
-use crate::scenario::{Discipline, FaultEffects, Outage};
+use crate::scenario::{CallMode, CompleteOn, Discipline, FaultEffects, Outage};
 use crate::time::{SimDuration, SimTime};
 
 impl Simulation {
@@ -98,33 +99,120 @@ impl Simulation {
         let will_fail = state.errors.chance(state.error_rate);
         if let Some(attempt) = self.attempts.get_mut(attempt_handle) {
             state.wait_ns_sum += u128::from(now.since(attempt.arrived_at).0);
-            attempt.service_ns = duration.0;
+            attempt.started_at = now;
             attempt.will_fail = will_fail;
         }
-        self.events.schedule(now + duration, Event::ServiceDone(attempt_handle));
+        self.events.schedule(now + duration, Event::LocalWorkDone(attempt_handle));
     }
 
-    pub(super) fn on_service_done(&mut self, attempt_handle: Handle) {
-        let Some(attempt) = self.attempts.get(attempt_handle) else { return };
-        let (service, will_fail) = (attempt.service, attempt.will_fail);
+    /// The attempt's own work is done: answer, or make its calls first.
+    pub(super) fn on_local_work_done(&mut self, attempt_handle: Handle) {
+        let Some(attempt) = self.attempts.get_mut(attempt_handle) else { return };
+        let service = usize::from(attempt.service);
+        if attempt.will_fail || self.model.services[service].calls.is_empty() {
+            let failed = attempt.will_fail;
+            self.finish_job(attempt_handle, failed);
+            return;
+        }
+        attempt.job = Some(Box::new(Job { next_slot: 0, succeeded: 0, failed: 0, decided: false }));
+        match self.model.services[service].call_mode {
+            CallMode::Sequential => self.start_call(attempt_handle, 0),
+            CallMode::Parallel => {
+                for slot in 0..self.model.services[service].call_slots {
+                    // A call that fails at once can decide the job (all) before the others start.
+                    let decided =
+                        self.attempts.get(attempt_handle).and_then(|a| a.job.as_ref()).is_none_or(|j| j.decided);
+                    if decided {
+                        break;
+                    }
+                    self.start_call(attempt_handle, slot);
+                }
+            }
+        }
+    }
+
+    /// Starts call slot `slot` of the job of `attempt_handle`.
+    fn start_call(&mut self, attempt_handle: Handle, slot: u32) {
+        let Some(attempt) = self.attempts.get_mut(attempt_handle) else { return };
+        let Some(job) = attempt.job.as_mut() else { return };
+        job.next_slot = slot + 1;
+        let (service, criticality, deadline) = (usize::from(attempt.service), attempt.criticality, attempt.deadline);
+        let Some(&edge) = self.services[service].slot_edges.get(slot as usize) else { return };
+        self.start_request(edge, Caller::Job { attempt: attempt_handle }, criticality, deadline);
+    }
+
+    /// One of a job's calls is over; decide the job when its outcome is known.
+    pub(super) fn on_call_done(&mut self, attempt_handle: Handle, succeeded: bool) {
+        let Some(attempt) = self.attempts.get_mut(attempt_handle) else { return };
+        let service = usize::from(attempt.service);
+        let Some(job) = attempt.job.as_mut() else { return };
+        if job.decided {
+            return; // a call the job no longer needed (fan-out any/quorum, or after a failure)
+        }
+        if succeeded {
+            job.succeeded += 1;
+        } else {
+            job.failed += 1;
+        }
+        let (succeeded_calls, failed_calls, next_slot) = (job.succeeded, job.failed, job.next_slot);
+        let model = &self.model.services[service];
+        let slots = model.call_slots;
+        let outcome = match model.call_mode {
+            CallMode::Sequential if !succeeded => Some(false),
+            CallMode::Sequential if next_slot < slots => None,
+            CallMode::Sequential => Some(true),
+            CallMode::Parallel => {
+                let needed = match model.complete_on {
+                    CompleteOn::All => slots,
+                    CompleteOn::Any => 1,
+                    CompleteOn::Quorum(quorum) => quorum.min(slots),
+                };
+                if succeeded_calls >= needed {
+                    Some(true)
+                } else if failed_calls > slots - needed {
+                    Some(false)
+                } else {
+                    None
+                }
+            }
+        };
+        match outcome {
+            None if model.call_mode == CallMode::Sequential => self.start_call(attempt_handle, next_slot),
+            None => {}
+            Some(success) => {
+                if let Some(job) = self.attempts.get_mut(attempt_handle).and_then(|a| a.job.as_mut()) {
+                    job.decided = true;
+                }
+                self.finish_job(attempt_handle, !success);
+            }
+        }
+    }
+
+    /// The attempt's work (and calls) are over: free the worker and answer.
+    fn finish_job(&mut self, attempt_handle: Handle, failed: bool) {
+        let Some(attempt) = self.attempts.get_mut(attempt_handle) else { return };
+        let service = attempt.service;
+        attempt.service_ns = self.now.since(attempt.started_at).0;
         let index = usize::from(service);
         self.integrate_levels(index, self.now);
         self.services[index].busy -= 1;
         let record = self.service_bucket(service);
         record.completed += 1;
-        if will_fail {
+        if failed {
             record.failed += 1;
         }
         // Start the next queued attempt before answering, so that an immediate retry of this
         // one cannot jump ahead of attempts that arrived earlier.
         self.pump_queue(service);
-        self.answer(attempt_handle, if will_fail { Answer::Error } else { Answer::Success });
+        self.answer(attempt_handle, if failed { Answer::Error } else { Answer::Success });
     }
 
-    /// Starts queued attempts while workers are free.
+    /// Starts queued attempts while workers are free; with `drop_expired`, attempts whose
+    /// propagated deadline has passed are refused instead of served.
     fn pump_queue(&mut self, service: u16) {
         let index = usize::from(service);
-        let discipline = self.model.services[index].discipline;
+        let (discipline, drop_expired) =
+            (self.model.services[index].discipline, self.model.services[index].drop_expired);
         loop {
             let state = &mut self.services[index];
             if state.busy >= state.available {
@@ -136,9 +224,13 @@ impl Simulation {
                 Discipline::Fifo => queue.pop_front(),
                 Discipline::Lifo => queue.pop_back(),
             };
-            match next {
-                Some(attempt) => self.start_service(service, attempt),
-                None => return,
+            let Some(attempt) = next else { return };
+            let expired = drop_expired && self.attempts.get(attempt).is_some_and(|a| a.deadline <= self.now);
+            if expired {
+                self.service_bucket(service).expired += 1;
+                self.answer(attempt, Answer::Rejected);
+            } else {
+                self.start_service(service, attempt);
             }
         }
     }
@@ -149,6 +241,7 @@ impl Simulation {
         let Some(attempt) = self.attempts.get_mut(attempt_handle) else { return };
         attempt.answer = answer;
         attempt.server_done = true;
+        attempt.job = None;
         if !attempt.awaited {
             let Attempt { service, service_ns, .. } = *attempt;
             self.attempts.remove(attempt_handle);

@@ -4,11 +4,11 @@ use crate::engine::Handle;
 use crate::metrics::histogram::Histogram;
 use crate::prelude::*;
 use crate::rng::Stream;
-use crate::scenario::FaultEffects;
+use crate::scenario::{Criticality, FaultEffects};
 use crate::time::{SimDuration, SimTime};
 
 pub(super) struct ClientState {
-    /// The scheduled rate (before any surge), requests per second.
+    /// The scheduled rate (before any surge), requests per second; open loop only.
     pub rate_per_s: f64,
     /// Rate multiplier of active surge faults.
     pub surge: f64,
@@ -16,7 +16,10 @@ pub(super) struct ClientState {
     pub arrival_generation: u32,
     /// For constant arrivals: the exact (fractional) time of the arrival to schedule next, in ns.
     pub next_constant_arrival_ns: f64,
+    /// Arrival gaps (open loop) or think times (closed loop).
     pub arrivals: Stream,
+    /// Closed loop: requests started by each user.
+    pub requests_by_user: Vec<u32>,
 }
 
 pub(super) struct ServiceState {
@@ -33,6 +36,8 @@ pub(super) struct ServiceState {
     pub wait_ns_sum: u128,
     /// Attempts that started service.
     pub started: u64,
+    /// The edge of each call slot of a job, counts expanded (slot i is the i-th call made).
+    pub slot_edges: Vec<u16>,
     pub service_times: Stream,
     pub errors: Stream,
 }
@@ -63,12 +68,30 @@ pub(super) struct EdgeState {
     pub attempt_latency: Histogram,
 }
 
+/// Who made a request, and so who hears of its outcome.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Caller {
+    /// A client; `user` is the closed-loop user, if any.
+    Client { client: u16, user: Option<u32> },
+    /// A service job: the attempt being served.
+    Job { attempt: Handle },
+}
+
+/// "No deadline", in the `deadline` fields (kept as a plain time to keep attempts small).
+pub(super) const NO_DEADLINE: SimTime = SimTime::MAX;
+
 pub(super) struct Request {
     pub edge: u16,
+    pub caller: Caller,
     pub created_at: SimTime,
     pub attempts_made: u32,
     /// The backoff wait before the previous retry (for decorrelated jitter).
     pub previous_wait: SimDuration,
+    /// When the request fails whatever its attempts do ([`NO_DEADLINE`] for none).
+    pub deadline: SimTime,
+    pub criticality: Criticality,
+    /// The attempt the caller is waiting for, if one is out.
+    pub current: Option<Handle>,
 }
 
 /// How the server answered an attempt.
@@ -77,19 +100,33 @@ pub(super) enum Answer {
     /// Not answered yet (queued, in service, swallowed by a hang).
     Pending,
     Success,
-    /// Served, but failed.
+    /// Served, but failed (its own work, or a call it made).
     Error,
-    /// Refused without service: queue full or node down.
+    /// Refused without service: queue full, node down, or its deadline had passed.
     Rejected,
+}
+
+/// A service attempt that makes calls: where its calls stand.
+pub(super) struct Job {
+    /// The next call slot to start (sequential mode).
+    pub next_slot: u32,
+    pub succeeded: u32,
+    pub failed: u32,
+    /// Set once the outcome is decided; later call outcomes are ignored.
+    pub decided: bool,
 }
 
 pub(super) struct Attempt {
     pub request: Handle,
     pub edge: u16,
     pub service: u16,
+    pub criticality: Criticality,
     pub sent_at: SimTime,
     pub arrived_at: SimTime,
-    /// Service time spent on this attempt, once served.
+    pub started_at: SimTime,
+    /// The deadline propagated with the attempt ([`NO_DEADLINE`] for none).
+    pub deadline: SimTime,
+    /// Worker time spent on this attempt, once it is answered.
     pub service_ns: u64,
     pub answer: Answer,
     /// The caller still waits for this attempt (false after its timeout fired).
@@ -98,9 +135,11 @@ pub(super) struct Attempt {
     pub server_done: bool,
     /// Decided when service starts.
     pub will_fail: bool,
+    /// Present while the attempt's calls are in progress.
+    pub job: Option<Box<Job>>,
 }
 
-/// Whole-run counters.
+/// Whole-run counters of the clients' requests (the calls services make are counted per edge).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Totals {
     pub requests: u64,
@@ -110,12 +149,15 @@ pub struct Totals {
     pub failed_timeout: u64,
     pub failed_error: u64,
     pub failed_rejected: u64,
+    pub failed_deadline: u64,
     pub attempt_timeouts: u64,
     pub attempt_errors: u64,
     pub attempt_rejections: u64,
-    /// Responses that arrived after the caller's timeout and were discarded.
+    /// Attempts the caller stopped waiting for because the request's deadline passed.
+    pub attempt_deadline_abandons: u64,
+    /// Responses that arrived after the caller's timeout and were discarded (all edges).
     pub late_responses: u64,
-    /// Worker time spent on attempts whose caller had given up.
+    /// Worker time spent on attempts whose caller had given up (all services).
     pub wasted_ns: u128,
     pub busy_ns: u128,
 }

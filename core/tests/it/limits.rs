@@ -27,3 +27,12 @@ fn events_limit_stops_the_run() {
     assert_eq!(report.events, 5000);
     assert!(report.stop_reason.unwrap().contains("events_max"));
 }
+
+#[test]
+fn a_loop_without_delay_stops_instead_of_freezing() {
+    let report = run(&json!({ "version": 1, "duration": "10s", "nodes": [
+        { "kind": "client", "id": "users", "users": 10, "calls": [{ "to": "api" }] },
+        { "kind": "service", "id": "api", "workers": 10, "service_time": { "constant": "0ms" } } ] }));
+    assert_eq!(report.status, "stopped");
+    assert!(report.stop_reason.unwrap().contains("time stopped moving"));
+}

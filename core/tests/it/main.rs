@@ -1,5 +1,6 @@
 //! Integration tests of the simulation core, in one binary (one link step, shared helpers).
 
+mod chains;
 mod conservation;
 mod determinism;
 mod fidelity;

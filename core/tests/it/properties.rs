@@ -49,6 +49,9 @@ fn retry() -> impl Strategy<Value = Value> {
 prop_compose! {
     fn client(index: usize, services: usize)(
         rate in 0.0f64..3000.0,
+        users in proptest::option::of(1u32..100),
+        think in proptest::option::of(duration_ms(1, 30).prop_map(|d| json!({ "exponential": { "mean": d } }))),
+        deadline in proptest::option::of(duration_ms(1, 500)),
         constant in any::<bool>(),
         target in 0..services,
         timeout in proptest::option::of(duration_ms(1, 300)),
@@ -60,25 +63,60 @@ prop_compose! {
         if let Some(timeout) = timeout { call["timeout"] = json!(timeout); }
         if let Some(delay) = delay { call["network_delay"] = delay; }
         if let Some(retry) = retry { call["retry"] = retry; }
-        let mut node = json!({ "kind": "client", "id": format!("c{index}"), "rate": rate,
-            "arrivals": if constant { "constant" } else { "poisson" }, "calls": [call] });
-        if let Some((at_s, rate)) = change { node["rate_changes"] = json!([{ "at": format!("{at_s}s"), "rate": rate }]); }
-        node
+        if let Some(deadline) = deadline { call["deadline"] = json!({ "total": deadline }); }
+        match users {
+            // Closed loop.
+            Some(users) => {
+                // A think time that can be zero with instant services would stall time (a
+                // case the limits test covers); here users always think a little.
+                let think = think.unwrap_or_else(|| json!({ "exponential": { "mean": "10ms" } }));
+                let think = if think.get("exponential").is_some() { think } else { json!({ "exponential": { "mean": "5ms" } }) };
+                json!({ "kind": "client", "id": format!("c{index}"), "users": users, "think_time": think, "calls": [call] })
+            }
+            None => {
+                let mut node = json!({ "kind": "client", "id": format!("c{index}"), "rate": rate,
+                    "arrivals": if constant { "constant" } else { "poisson" }, "calls": [call] });
+                if let Some((at_s, rate)) = change { node["rate_changes"] = json!([{ "at": format!("{at_s}s"), "rate": rate }]); }
+                node
+            }
+        }
     }
 }
 
 prop_compose! {
-    fn service(index: usize)(
+    /// Service `index` of `services`; it may call services with a higher index (so calls
+    /// never form a cycle).
+    fn service(index: usize, services: usize)(
         workers in 1u32..20,
         capacity in proptest::option::of(0u32..100),
         lifo in any::<bool>(),
         service_time in dist(),
         error_rate in prop_oneof![Just(0.0), 0.0f64..0.5],
+        calls in proptest::collection::vec((0usize..8, 1u32..4, proptest::option::of(duration_ms(1, 300)), proptest::option::of(retry()), any::<bool>()), 0..3),
+        parallel in any::<bool>(),
+        complete_on in 0u32..3,
+        drop_expired in any::<bool>(),
     ) -> Value {
         let mut queue = json!({ "discipline": if lifo { "lifo" } else { "fifo" } });
         if let Some(capacity) = capacity { queue["capacity"] = json!(capacity); }
-        json!({ "kind": "service", "id": format!("s{index}"), "workers": workers, "queue": queue,
-            "service_time": service_time, "error_rate": error_rate })
+        let mut node = json!({ "kind": "service", "id": format!("s{index}"), "workers": workers, "queue": queue,
+            "service_time": service_time, "error_rate": error_rate, "drop_expired": drop_expired });
+        let callable = services - index - 1;
+        if callable > 0 && !calls.is_empty() {
+            let mut slots = 0;
+            let calls: Vec<Value> = calls.into_iter().map(|(target, count, timeout, retry, propagate)| {
+                slots += count;
+                let mut call = json!({ "to": format!("s{}", index + 1 + target % callable), "count": count,
+                    "deadline": { "propagate": propagate } });
+                if let Some(timeout) = timeout { call["timeout"] = json!(timeout); }
+                if let Some(retry) = retry { call["retry"] = retry; }
+                call
+            }).collect();
+            node["calls"] = Value::Array(calls);
+            node["call_mode"] = json!(if parallel { "parallel" } else { "sequential" });
+            node["complete_on"] = match complete_on { 0 => json!("all"), 1 => json!("any"), _ => json!({ "quorum": 1 + slots / 2 }) };
+        }
+        node
     }
 }
 
@@ -109,10 +147,15 @@ fn fault(clients: usize, services: usize) -> impl Strategy<Value = Value> {
 fn scenario() -> impl Strategy<Value = Value> {
     (1usize..4, 1usize..4).prop_flat_map(|(clients, services)| {
         let client_nodes: Vec<_> = (0..clients).map(|i| client(i, services)).collect();
-        let service_nodes: Vec<_> = (0..services).map(service).collect();
-        (client_nodes, service_nodes, proptest::collection::vec(fault(clients, services), 0..3), 1u64..10, any::<u32>())
+        let service_nodes: Vec<_> = (0..services).map(|index| service(index, services)).collect();
+        (client_nodes, service_nodes, proptest::collection::vec(fault(clients, services), 0..3), 1u64..6, any::<u32>())
             .prop_map(|(mut nodes, services, mut faults, duration_s, seed)| {
                 nodes.extend(services);
+                // Surges apply to open-loop clients only.
+                faults.retain(|fault| {
+                    fault.get("surge").is_none()
+                        || nodes.iter().any(|node| node["id"] == fault["node"] && node.get("users").is_none())
+                });
                 // Faults start inside the run.
                 for fault in &mut faults {
                     let start_s =

@@ -72,7 +72,7 @@ fn shapes_name_the_field() {
         },
         "nodes[0].calls[0].timout",
         Shape,
-        "unknown field `timout`, expected one of `to`, `network_delay`, `timeout`, `retry`",
+        "unknown field `timout`, expected one of `to`, `count`, `deadline`, `network_delay`, `timeout`, `retry`",
     );
     check(|s| s["nodes"][1]["kind"] = json!("servce"), "nodes[1].kind", Shape, "unknown variant `servce`");
     check(
