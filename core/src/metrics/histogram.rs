@@ -76,18 +76,11 @@ impl Histogram {
             return None;
         }
         let rank = libm::ceil(quantile.clamp(0.0, 1.0) * self.total as f64).max(1.0) as u64;
-        if rank >= self.total {
-            return Some(self.max);
-        }
-        if rank == 1 {
-            return Some(self.min);
-        }
         let mut seen = 0;
         for (bin, &count) in self.counts.iter().enumerate() {
             seen += count;
             if seen >= rank {
-                let (low, width) = bin_range(bin);
-                return Some((low + width / 2).clamp(self.min, self.max));
+                return Some(self.value_at_rank(rank, bin));
             }
         }
         Some(self.max)
@@ -96,7 +89,42 @@ impl Histogram {
     /// The [`LATENCY_QUANTILES`](crate::metrics::series::LATENCY_QUANTILES) of what was
     /// recorded, or `None` when nothing was.
     pub fn latency_quantiles(&self) -> Option<[u64; 4]> {
-        (self.total > 0).then(|| crate::metrics::series::LATENCY_QUANTILES.map(|q| self.quantile(q).unwrap_or(0)))
+        if self.total == 0 {
+            return None;
+        }
+        // One pass over the bins for all four (this runs for every edge at every bucket end).
+        let quantiles = crate::metrics::series::LATENCY_QUANTILES;
+        let ranks = quantiles.map(|q| libm::ceil(q * self.total as f64).max(1.0) as u64);
+        let mut values = [self.max; 4];
+        let mut next = 0;
+        let mut seen = 0;
+        for (bin, &count) in self.counts.iter().enumerate() {
+            if count == 0 {
+                continue;
+            }
+            seen += count;
+            while next < 4 && seen >= ranks[next] {
+                values[next] = self.value_at_rank(ranks[next], bin);
+                next += 1;
+            }
+            if next == 4 {
+                break;
+            }
+        }
+        Some(values)
+    }
+
+    /// The reported value for `rank` falling in `bin`: exact at the extremes, else the bin's
+    /// middle clamped to what was seen.
+    fn value_at_rank(&self, rank: u64, bin: usize) -> u64 {
+        if rank >= self.total {
+            return self.max;
+        }
+        if rank == 1 {
+            return self.min;
+        }
+        let (low, width) = bin_range(bin);
+        (low + width / 2).clamp(self.min, self.max)
     }
 
     pub fn merge(&mut self, other: &Histogram) {
@@ -153,6 +181,19 @@ mod tests {
         assert_eq!(histogram.quantile(1.0), Some(100_000_000));
         assert_eq!(histogram.quantile(0.0), Some(1_000));
         assert_eq!(histogram.mean(), Some(50_000_500.0));
+    }
+
+    #[test]
+    fn latency_quantiles_in_one_pass_equal_each_quantile() {
+        let mut histogram = Histogram::new();
+        for value in [5u64, 17, 17, 300, 4_000, 4_100, 90_000, 1_000_000, 7, 7, 7] {
+            histogram.record(value * 1_000);
+        }
+        let expected = crate::metrics::series::LATENCY_QUANTILES.map(|q| histogram.quantile(q).unwrap());
+        assert_eq!(histogram.latency_quantiles(), Some(expected));
+        histogram.clear();
+        histogram.record(42);
+        assert_eq!(histogram.latency_quantiles(), Some([42; 4]));
     }
 
     #[test]

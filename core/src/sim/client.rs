@@ -178,10 +178,8 @@ impl Simulation {
             service: edge_model.to_service,
             criticality,
             sent_at: self.now,
-            arrived_at: self.now,
-            started_at: self.now,
+            server_mark: 0,
             deadline,
-            service_ns: 0,
             answer: Answer::Pending,
             awaited: true,
             server_done: false,
@@ -303,7 +301,7 @@ impl Simulation {
         if attempt.server_done {
             if let Some(attempt) = self.attempts.remove(attempt_handle) {
                 if matches!(attempt.answer, Answer::Success | Answer::Error) {
-                    self.count_late_response(attempt.service, attempt.service_ns);
+                    self.count_late_response(attempt.service, attempt.server_mark);
                 }
             }
         }
@@ -352,7 +350,6 @@ impl Simulation {
                 edge.latency.record(latency_ns);
                 edge.bucket_latency.record(latency_ns);
                 if from_client {
-                    self.bucket_latency.record(latency_ns);
                     self.totals.succeeded += 1;
                 }
                 self.edge_bucket(request.edge).succeeded += 1;

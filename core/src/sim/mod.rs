@@ -123,8 +123,8 @@ pub struct Simulation {
     /// Index of the bucket that `now` falls in.
     bucket: u32,
     next_bucket_start: SimTime,
-    /// Latencies of requests that succeeded in the current bucket.
-    bucket_latency: Histogram,
+    /// Scratch space for merging the clients' latencies of a bucket.
+    merged_latency: Histogram,
     totals: Totals,
     digest: Digest,
     events_processed: u64,
@@ -203,7 +203,7 @@ impl Simulation {
             series,
             bucket: 0,
             next_bucket_start: SimTime(model.bucket.0),
-            bucket_latency: Histogram::new(),
+            merged_latency: Histogram::new(),
             totals: Totals::default(),
             digest: Digest::default(),
             events_processed: 0,
@@ -383,10 +383,25 @@ impl Simulation {
         let system = &mut self.series.system[bucket];
         system.requests_in_flight = self.requests.len();
         system.attempts_in_flight = self.attempts.len();
-        system.latency_ns = self.bucket_latency.latency_quantiles();
-        self.bucket_latency.clear();
-        for (index, edge) in self.edges.iter_mut().enumerate() {
+        for (index, edge) in self.edges.iter().enumerate() {
             self.series.edges[index][bucket].latency_ns = edge.bucket_latency.latency_quantiles();
+        }
+        // The system's latency is that of the clients' requests: one client's edge as it is,
+        // several merged (percentiles do not add up).
+        let mut client_edges = self.model.edges.iter().enumerate().filter(|(_, edge)| edge.from_client).map(|(i, _)| i);
+        system.latency_ns = match (client_edges.next(), client_edges.next()) {
+            (Some(only), None) => self.series.edges[only][bucket].latency_ns,
+            _ => {
+                self.merged_latency.clear();
+                for (edge, model) in self.edges.iter().zip(&self.model.edges) {
+                    if model.from_client {
+                        self.merged_latency.merge(&edge.bucket_latency);
+                    }
+                }
+                self.merged_latency.latency_quantiles()
+            }
+        };
+        for edge in &mut self.edges {
             edge.bucket_latency.clear();
         }
     }

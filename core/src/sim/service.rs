@@ -36,7 +36,7 @@ impl Simulation {
     /// An attempt reaches its service: refuse, swallow, serve at once, queue, or reject.
     pub(super) fn on_attempt_arrives(&mut self, attempt_handle: Handle) {
         let Some(attempt) = self.attempts.get_mut(attempt_handle) else { return };
-        attempt.arrived_at = self.now;
+        attempt.server_mark = self.now.0;
         let service = attempt.service;
         let index = usize::from(service);
         self.service_bucket(service).arrivals += 1;
@@ -98,8 +98,8 @@ impl Simulation {
         duration = duration + state.effects.added_latency;
         let will_fail = state.errors.chance(state.error_rate);
         if let Some(attempt) = self.attempts.get_mut(attempt_handle) {
-            state.wait_ns_sum += u128::from(now.since(attempt.arrived_at).0);
-            attempt.started_at = now;
+            state.wait_ns_sum += u128::from(now.since(SimTime(attempt.server_mark)).0);
+            attempt.server_mark = now.0;
             attempt.will_fail = will_fail;
         }
         self.events.schedule(now + duration, Event::LocalWorkDone(attempt_handle));
@@ -192,7 +192,7 @@ impl Simulation {
     fn finish_job(&mut self, attempt_handle: Handle, failed: bool) {
         let Some(attempt) = self.attempts.get_mut(attempt_handle) else { return };
         let service = attempt.service;
-        attempt.service_ns = self.now.since(attempt.started_at).0;
+        attempt.server_mark = self.now.since(SimTime(attempt.server_mark)).0;
         let index = usize::from(service);
         self.integrate_levels(index, self.now);
         self.services[index].busy -= 1;
@@ -243,7 +243,7 @@ impl Simulation {
         attempt.server_done = true;
         attempt.job = None;
         if !attempt.awaited {
-            let Attempt { service, service_ns, .. } = *attempt;
+            let Attempt { service, server_mark: service_ns, .. } = *attempt;
             self.attempts.remove(attempt_handle);
             if answer != Answer::Rejected {
                 self.count_late_response(service, service_ns);

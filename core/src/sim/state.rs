@@ -122,12 +122,12 @@ pub(super) struct Attempt {
     pub service: u16,
     pub criticality: Criticality,
     pub sent_at: SimTime,
-    pub arrived_at: SimTime,
-    pub started_at: SimTime,
+    /// The server's clock for this attempt, by stage: the arrival time while it waits, the
+    /// start time while in service, and the worker time spent on it (ns) once answered.
+    /// One field instead of three keeps attempts small: a collapsed run holds millions.
+    pub server_mark: u64,
     /// The deadline propagated with the attempt ([`NO_DEADLINE`] for none).
     pub deadline: SimTime,
-    /// Worker time spent on this attempt, once it is answered.
-    pub service_ns: u64,
     pub answer: Answer,
     /// The caller still waits for this attempt (false after its timeout fired).
     pub awaited: bool,
