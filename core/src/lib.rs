@@ -15,6 +15,7 @@
 extern crate alloc;
 
 mod prelude {
+    pub use alloc::boxed::Box;
     pub use alloc::collections::{BTreeMap, VecDeque};
     pub use alloc::format;
     pub use alloc::string::{String, ToString};
