@@ -30,29 +30,44 @@ pub struct RunReport {
     pub series: SeriesReport,
 }
 
+/// The clients' requests over the whole run (calls between services are in the per-node
+/// and per-edge series).
 #[derive(Clone, Debug, Serialize)]
 pub struct Summary {
     pub requests: u64,
+    /// Attempts sent on the clients' calls (retries, hedges and fallback calls included).
     pub attempts: u64,
     pub retries: u64,
+    pub hedges: u64,
+    /// Fallback calls made after a final failure.
+    pub fallback_requests: u64,
+    /// Requests and fallbacks that sent no attempt at all (refused locally, deadline gone).
+    pub refused_before_sending: u64,
     /// attempts / requests.
     pub amplification: f64,
     pub succeeded: u64,
-    /// Requests whose last attempt failed, by how it failed.
+    /// Answered by a degraded fallback: not a failure, not a success.
+    pub degraded: u64,
+    /// Requests that finally failed, by how.
     pub failed: u64,
     pub failed_timeout: u64,
     pub failed_error: u64,
     pub failed_rejected: u64,
     pub failed_deadline: u64,
+    pub failed_short_circuit: u64,
+    pub failed_throttled: u64,
     /// Requests still in progress when the run ended.
     pub unfinished: u64,
     /// succeeded / requests.
     pub success_ratio: f64,
+    pub attempt_successes: u64,
     pub attempt_timeouts: u64,
     pub attempt_errors: u64,
     pub attempt_rejections: u64,
     /// Attempts abandoned when their request's deadline passed.
     pub attempt_deadline_abandons: u64,
+    /// Attempts of hedged requests left behind when another attempt won.
+    pub hedge_losers: u64,
     /// Answers that came after the caller gave up, and were discarded.
     pub late_responses: u64,
     /// Attempts the callers still waited for when the run ended.
@@ -61,9 +76,9 @@ pub struct Summary {
     pub attempts_abandoned_at_end: u64,
     pub offered_per_s: f64,
     pub goodput_per_s: f64,
-    /// End-to-end latency of requests that succeeded.
+    /// End-to-end latency of requests that succeeded (fallbacks included).
     pub latency_ms: Option<Percentiles>,
-    /// Latency of attempts answered in time.
+    /// Latency of the clients' attempts answered in time.
     pub attempt_latency_ms: Option<Percentiles>,
     /// Share of all worker time spent on attempts whose caller had given up.
     pub wasted_work_share: f64,
@@ -93,8 +108,10 @@ pub struct NodeSummary {
 pub enum NodeDetail {
     Client {
         requests: u64,
+        /// Attempts on its calls (fallbacks included).
         attempts: u64,
         succeeded: u64,
+        degraded: u64,
         failed: u64,
         timeouts: u64,
         latency_ms: Option<Percentiles>,
@@ -108,6 +125,10 @@ pub enum NodeDetail {
         dropped: u64,
         /// Queued attempts refused because their deadline had passed.
         expired: u64,
+        /// Refused by admission control or dropped by queue management.
+        shed: u64,
+        /// Cancelled by their callers.
+        cancelled: u64,
         /// Busy worker time / available worker time.
         utilization: f64,
         /// Mean time from arrival to start of service, of attempts that started.
@@ -120,6 +141,13 @@ pub enum NodeDetail {
         /// Attempts in service at the end.
         in_service_at_end: u32,
         wasted_work_share: f64,
+    },
+    Balancer {
+        pool: Vec<String>,
+        /// Instances ejected over the run (outlier detection).
+        ejections: u32,
+        /// Attempts that found no instance to route to.
+        no_host: u64,
     },
 }
 

@@ -74,6 +74,7 @@ mod tests {
                 multiplier: 2.0,
             },
             jitter,
+            honor_pushback: false,
         }
     }
 

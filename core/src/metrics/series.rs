@@ -19,8 +19,20 @@ pub struct EdgeBucket {
     pub timeouts: u64,
     /// Attempts answered with an error.
     pub errors: u64,
-    /// Attempts refused (queue full, node down).
+    /// Attempts refused (queue full, node down, overloaded, no instance to route to).
     pub rejected: u64,
+    /// Attempts refused locally by an open circuit breaker.
+    pub short_circuited: u64,
+    /// Attempts refused locally by adaptive throttling.
+    pub throttled: u64,
+    /// Attempts sent as hedges.
+    pub hedges: u64,
+    /// Requests answered by a degraded fallback.
+    pub degraded: u64,
+    /// The retry budget's level at the end of the bucket (NaN without a budget).
+    pub budget_level: f64,
+    /// The breaker was open or half-open at the end of the bucket.
+    pub breaker_open: bool,
     /// End-to-end latency percentiles ([`LATENCY_QUANTILES`]) of the requests that succeeded
     /// in the bucket, in nanoseconds; `None` when none did.
     pub latency_ns: Option<[u64; 4]>,
@@ -39,6 +51,12 @@ pub struct ServiceBucket {
     pub dropped: u64,
     /// Queued attempts refused because their propagated deadline had passed.
     pub expired: u64,
+    /// Attempts refused by admission control or dropped by queue management.
+    pub shed: u64,
+    /// Attempts the caller cancelled, dropped from the queue or stopped in service.
+    pub cancelled: u64,
+    /// The concurrency limit at the end of the bucket (0 without a limiter).
+    pub concurrency_limit: u32,
     /// Integral of busy workers over the bucket, in worker-nanoseconds.
     pub busy_ns: u64,
     /// Integral of queue length over the bucket, in attempt-nanoseconds.
@@ -62,6 +80,27 @@ pub struct SystemBucket {
     pub latency_ns: Option<[u64; 4]>,
 }
 
+/// A client's requests during one bucket, by their final outcome (after retries, hedges and
+/// fallbacks): what its users see.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct ClientBucket {
+    pub offered: u64,
+    pub succeeded: u64,
+    /// Answered by a degraded fallback.
+    pub degraded: u64,
+    pub failed: u64,
+    /// End-to-end latency percentiles ([`LATENCY_QUANTILES`]) of the requests that succeeded
+    /// in the bucket, in nanoseconds; `None` when none did.
+    pub latency_ns: Option<[u64; 4]>,
+}
+
+/// A load balancer during one bucket.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct BalancerBucket {
+    /// Instances ejected at the end of the bucket.
+    pub ejected_hosts: u32,
+}
+
 /// The quantiles in [`SystemBucket::latency_ns`].
 pub const LATENCY_QUANTILES: [f64; 4] = [0.5, 0.9, 0.99, 0.999];
 
@@ -70,19 +109,30 @@ pub const LATENCY_QUANTILES: [f64; 4] = [0.5, 0.9, 0.99, 0.999];
 pub struct Series {
     pub bucket: SimDuration,
     pub bucket_count: u32,
+    pub clients: Vec<Vec<ClientBucket>>,
     pub edges: Vec<Vec<EdgeBucket>>,
     pub services: Vec<Vec<ServiceBucket>>,
+    pub balancers: Vec<Vec<BalancerBucket>>,
     pub system: Vec<SystemBucket>,
 }
 
 impl Series {
-    pub fn new(bucket: SimDuration, bucket_count: u32, edge_count: usize, service_count: usize) -> Series {
+    pub fn new(
+        bucket: SimDuration,
+        bucket_count: u32,
+        client_count: usize,
+        edge_count: usize,
+        service_count: usize,
+        balancer_count: usize,
+    ) -> Series {
         let buckets = bucket_count as usize;
         Series {
             bucket,
             bucket_count,
+            clients: vec![vec![ClientBucket::default(); buckets]; client_count],
             edges: vec![vec![EdgeBucket::default(); buckets]; edge_count],
             services: vec![vec![ServiceBucket::default(); buckets]; service_count],
+            balancers: vec![vec![BalancerBucket::default(); buckets]; balancer_count],
             system: vec![SystemBucket::default(); buckets],
         }
     }

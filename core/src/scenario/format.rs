@@ -5,6 +5,7 @@
 //! in the published JSON Schema, so they are written for users.
 
 use super::duration::Duration;
+use super::policies::*;
 use crate::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -80,6 +81,8 @@ pub enum Node {
     Client(ClientNode),
     /// Workers serving a queue.
     Service(ServiceNode),
+    /// Routes attempts to a pool of services.
+    LoadBalancer(BalancerNode),
 }
 
 impl Node {
@@ -87,6 +90,7 @@ impl Node {
         match self {
             Node::Client(client) => &client.id,
             Node::Service(service) => &service.id,
+            Node::LoadBalancer(balancer) => &balancer.id,
         }
     }
 }
@@ -193,6 +197,27 @@ pub struct Call {
     /// Retries after a timeout or an error. Default: no retries.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry: Option<Retry>,
+    /// A budget that stops retries (and hedges) when too many attempts fail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget: Option<RetryBudget>,
+    /// Client-side adaptive throttling: attempts rejected locally when the callee accepts
+    /// too few.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub throttle: Option<AdaptiveThrottle>,
+    /// A circuit breaker that fails calls at once while the callee keeps failing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub breaker: Option<Breaker>,
+    /// Hedged requests (instead of retries).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hedge: Option<Hedge>,
+    /// What happens when the request has finally failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<Fallback>,
+    /// Tell the server when the caller gives up on an attempt (timeout, deadline, lost hedge),
+    /// so it drops the attempt from its queue or stops working on it. Default: the server is
+    /// not told and finishes the work.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub cancel_on_give_up: bool,
 }
 
 fn one() -> u32 {
@@ -236,6 +261,10 @@ pub struct Retry {
     /// Randomisation of the wait (AWS Architecture Blog, 2015).
     #[serde(default)]
     pub jitter: Jitter,
+    /// Obey a service's pushback: no retry after "overloaded", or wait at least its
+    /// retry-after hint.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub honor_pushback: bool,
 }
 
 /// Wait before retry n (n = 0 for the first retry).
@@ -319,6 +348,30 @@ pub struct ServiceNode {
     /// Drop queued attempts whose propagated deadline has passed instead of serving them.
     #[serde(default, skip_serializing_if = "is_false")]
     pub drop_expired: bool,
+    /// Admission control: concurrency limits, rate limits, shedding.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admission: Option<Admission>,
+    /// Answer refusals for overload as "overloaded" (with an optional retry-after hint)
+    /// instead of a plain rejection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pushback: Option<Pushback>,
+}
+
+/// A load balancer: routes each attempt to one service of its pool.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct BalancerNode {
+    /// Unique node id.
+    pub id: String,
+    /// Ids of the services it routes to (instances, which may differ).
+    pub pool: Vec<String>,
+    /// How it picks an instance.
+    #[serde(default)]
+    pub policy: BalancePolicy,
+    /// Eject instances that keep failing (Envoy outlier detection).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outlier_detection: Option<OutlierDetection>,
 }
 
 /// How a service makes its calls.
@@ -363,6 +416,9 @@ pub struct QueueSpec {
     /// Which waiting attempt a free worker takes.
     #[serde(default)]
     pub discipline: Discipline,
+    /// Dropping work that waited too long.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub management: QueueManagement,
 }
 
 /// Queue discipline.
@@ -375,6 +431,10 @@ pub enum Discipline {
     Fifo,
     /// Newest first: under overload, serves the attempts whose callers still wait.
     Lifo,
+    /// FIFO normally, LIFO once the queue is overloaded (Facebook, Fail at Scale).
+    AdaptiveLifo,
+    /// Most critical first, FIFO within a criticality.
+    Priority,
 }
 
 /// A distribution of durations.

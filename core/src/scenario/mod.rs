@@ -8,12 +8,15 @@ pub mod duration;
 pub mod error;
 pub mod format;
 pub mod model;
+pub mod policies;
 pub mod validate;
+mod validate_policies;
 
 pub use duration::{parse_duration, Duration};
 pub use error::{ScenarioError, ScenarioErrorKind, ScenarioErrors};
 pub use format::*;
 pub use model::*;
+pub use policies::*;
 pub use validate::validate;
 
 use crate::limits::SCENARIO_BYTES_MAX;
@@ -84,11 +87,14 @@ fn node_from_value(value: &Value, path: &str) -> Result<Node, ScenarioErrors> {
     match kind.as_ref().and_then(Value::as_str) {
         Some("client") => deserialize_at(path, &fields).map(Node::Client),
         Some("service") => deserialize_at(path, &fields).map(Node::Service),
+        Some("load_balancer") => deserialize_at(path, &fields).map(Node::LoadBalancer),
         Some(other) => Err(shape_error(
             format!("{path}.kind"),
-            format!("unknown variant `{other}`, expected `client` or `service`"),
+            format!("unknown variant `{other}`, expected `client`, `service` or `load_balancer`"),
         )),
-        None => Err(shape_error(format!("{path}.kind"), "missing: expected \"client\" or \"service\"")),
+        None => {
+            Err(shape_error(format!("{path}.kind"), "missing: expected \"client\", \"service\" or \"load_balancer\""))
+        }
     }
 }
 

@@ -2,7 +2,12 @@
 //! reference resolved to an index, every duration turned into nanoseconds.
 
 use super::format::{Arrivals, CallMode, CompleteOn, Criticality, Discipline, Jitter, Outage, Scenario};
+use super::policies::QueueManagement;
 use crate::dist::DistModel;
+use crate::policy::balancer::{OutlierConfig, PickPolicy};
+use crate::policy::breaker::BreakerConfig;
+use crate::policy::budget::RetryBudgetConfig;
+use crate::policy::limiter::LimiterConfig;
 use crate::prelude::*;
 use crate::time::{SimDuration, SimTime};
 
@@ -21,6 +26,7 @@ pub struct ValidScenario {
     pub nodes: Vec<NodeModel>,
     pub clients: Vec<ClientModel>,
     pub services: Vec<ServiceModel>,
+    pub balancers: Vec<BalancerModel>,
     pub edges: Vec<EdgeModel>,
     pub faults: Vec<FaultModel>,
 }
@@ -29,6 +35,7 @@ pub struct ValidScenario {
 pub enum NodeKind {
     Client,
     Service,
+    Balancer,
 }
 
 impl NodeKind {
@@ -36,11 +43,12 @@ impl NodeKind {
         match self {
             NodeKind::Client => "client",
             NodeKind::Service => "service",
+            NodeKind::Balancer => "load_balancer",
         }
     }
 }
 
-/// A node's identity; `index` points into `clients` or `services` according to `kind`.
+/// A node's identity; `index` points into `clients`, `services` or `balancers` by `kind`.
 #[derive(Clone, Debug)]
 pub struct NodeModel {
     pub id: String,
@@ -78,7 +86,8 @@ pub struct EdgeModel {
     /// The caller is a client (its requests are the ones the summary counts).
     pub from_client: bool,
     pub to_node: u16,
-    pub to_service: u16,
+    /// Where its attempts go.
+    pub target: Target,
     /// Times the call is made per job (service calls; 1 for clients).
     pub count: u32,
     pub network_delay: Option<DistModel>,
@@ -89,8 +98,44 @@ pub struct EdgeModel {
     /// Inherit the deadline of the request being served, minus `deadline_reduction`.
     pub propagate_deadline: bool,
     pub deadline_reduction: SimDuration,
+    pub budget: Option<RetryBudgetConfig>,
+    /// Client-side adaptive throttling (a budget of the `AdaptiveThrottling` kind).
+    pub throttle: Option<RetryBudgetConfig>,
+    pub breaker: Option<BreakerConfig>,
+    pub hedge: Option<HedgeModel>,
+    pub fallback: FallbackModel,
+    pub cancel_on_give_up: bool,
+    /// This edge is another edge's fallback call.
+    pub is_fallback: bool,
     pub network_stream_id: u64,
     pub jitter_stream_id: u64,
+    /// Draws of adaptive throttling and of load-balancer picks made for this edge.
+    pub policy_stream_id: u64,
+}
+
+/// Where a call's attempts go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    Service(u16),
+    /// A load balancer, which picks a service of its pool for each attempt.
+    Balancer(u16),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct HedgeModel {
+    pub delay: SimDuration,
+    /// Attempts in total, the first included.
+    pub max_attempts: u32,
+    pub cancel_losers: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum FallbackModel {
+    None,
+    /// Succeed with a degraded answer (counted apart).
+    Degraded,
+    /// Call this edge (from the same caller) instead.
+    Call(u16),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -99,10 +144,12 @@ pub struct RetryModel {
     pub max_attempts: u32,
     pub backoff: BackoffModel,
     pub jitter: Jitter,
+    pub honor_pushback: bool,
 }
 
 impl RetryModel {
-    pub const NEVER: RetryModel = RetryModel { max_attempts: 1, backoff: BackoffModel::None, jitter: Jitter::None };
+    pub const NEVER: RetryModel =
+        RetryModel { max_attempts: 1, backoff: BackoffModel::None, jitter: Jitter::None, honor_pushback: false };
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -127,8 +174,24 @@ pub struct ServiceModel {
     /// Calls made per attempt, counts included.
     pub call_slots: u32,
     pub drop_expired: bool,
+    pub management: QueueManagement,
+    pub limiter: Option<LimiterConfig>,
+    /// Token bucket: (capacity, refill per second).
+    pub rate_limit: Option<(f64, f64)>,
+    pub shed_sheddable_above: Option<u32>,
+    /// Answer overload refusals as "overloaded", with this retry-after hint if any.
+    pub pushback: Option<Option<SimDuration>>,
     pub service_time_stream_id: u64,
     pub error_stream_id: u64,
+}
+
+#[derive(Clone, Debug)]
+pub struct BalancerModel {
+    pub node: u16,
+    /// Service indices of the pool, in the order written.
+    pub pool: Vec<u16>,
+    pub policy: PickPolicy,
+    pub outlier: Option<OutlierConfig>,
 }
 
 #[derive(Clone, Debug)]

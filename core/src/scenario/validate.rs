@@ -6,29 +6,31 @@ use super::duration::Duration;
 use super::error::{ScenarioError, ScenarioErrorKind as Kind, ScenarioErrors};
 use super::format::*;
 use super::model::*;
+use super::policies::Fallback;
+use super::validate_policies as policies;
 use crate::dist::DistModel;
 use crate::limits::*;
 use crate::prelude::*;
 use crate::rng::stream_id;
 use crate::time::{SimDuration, SimTime, NS_PER_MS, NS_PER_S};
 
-struct Checker {
-    errors: Vec<ScenarioError>,
+pub(super) struct Checker {
+    pub(super) errors: Vec<ScenarioError>,
 }
 
 impl Checker {
-    fn fail(&mut self, path: impl Into<String>, kind: Kind, message: impl Into<String>) {
+    pub(super) fn fail(&mut self, path: impl Into<String>, kind: Kind, message: impl Into<String>) {
         self.errors.push(ScenarioError::new(path, kind, message));
     }
 
-    fn text(&mut self, path: &str, text: &str, max_bytes: usize) {
+    pub(super) fn text(&mut self, path: &str, text: &str, max_bytes: usize) {
         if text.len() > max_bytes {
             self.fail(path, Kind::OverLimit, format!("expected at most {max_bytes} bytes, got {}", text.len()));
         }
     }
 
     /// A finite number in [min, max].
-    fn number(&mut self, path: &str, value: f64, min: f64, max: f64) -> bool {
+    pub(super) fn number(&mut self, path: &str, value: f64, min: f64, max: f64) -> bool {
         if value.is_finite() && value >= min && value <= max {
             true
         } else {
@@ -37,7 +39,7 @@ impl Checker {
         }
     }
 
-    fn probability(&mut self, path: &str, value: f64) -> bool {
+    pub(super) fn probability(&mut self, path: &str, value: f64) -> bool {
         if value.is_finite() && (0.0..=1.0).contains(&value) {
             true
         } else {
@@ -47,7 +49,7 @@ impl Checker {
     }
 
     /// A duration in [min, max].
-    fn span(&mut self, path: &str, value: Duration, min: SimDuration, max: SimDuration) -> SimDuration {
+    pub(super) fn span(&mut self, path: &str, value: Duration, min: SimDuration, max: SimDuration) -> SimDuration {
         let value = value.0;
         if value < min || value > max {
             self.fail(path, Kind::Invalid, format!("expected a duration from {min} to {max}, got {value}"));
@@ -55,7 +57,7 @@ impl Checker {
         value
     }
 
-    fn dist(&mut self, path: &str, dist: &Dist, nested: bool) -> DistModel {
+    pub(super) fn dist(&mut self, path: &str, dist: &Dist, nested: bool) -> DistModel {
         match dist {
             Dist::Constant(value) => DistModel::Constant {
                 ns: self.span(&format!("{path}.constant"), *value, SimDuration::ZERO, SPAN_MAX).0,
@@ -188,7 +190,7 @@ pub fn validate(scenario: Scenario) -> Result<ValidScenario, ScenarioErrors> {
     }
     let mut index_of_id: BTreeMap<&str, u16> = BTreeMap::new();
     let mut nodes = Vec::new();
-    let (mut client_count, mut service_count) = (0u16, 0u16);
+    let (mut client_count, mut service_count, mut balancer_count) = (0u16, 0u16, 0u16);
     for (position, node) in scenario.nodes.iter().take(NODES_MAX).enumerate() {
         let id = node.id();
         let path = format!("nodes[{position}].id");
@@ -206,6 +208,7 @@ pub fn validate(scenario: Scenario) -> Result<ValidScenario, ScenarioErrors> {
         let (kind, index) = match node {
             Node::Client(_) => (NodeKind::Client, post_increment(&mut client_count)),
             Node::Service(_) => (NodeKind::Service, post_increment(&mut service_count)),
+            Node::LoadBalancer(_) => (NodeKind::Balancer, post_increment(&mut balancer_count)),
         };
         nodes.push(NodeModel { id: id.to_string(), kind, index });
     }
@@ -215,6 +218,7 @@ pub fn validate(scenario: Scenario) -> Result<ValidScenario, ScenarioErrors> {
 
     let mut clients = Vec::new();
     let mut services = Vec::new();
+    let mut balancers = Vec::new();
     let mut edges = Vec::new();
     for (position, node) in scenario.nodes.iter().take(NODES_MAX).enumerate() {
         let path = format!("nodes[{position}]");
@@ -239,10 +243,7 @@ pub fn validate(scenario: Scenario) -> Result<ValidScenario, ScenarioErrors> {
                             "expected 1: a client's request makes its call once (counts are for services' calls)",
                         );
                     }
-                    if let Some(edge) = validate_call(&mut check, &call_path, call, 0, node_index, &index_of_id, &nodes)
-                    {
-                        edges.push(edge);
-                    }
+                    validate_call(&mut check, &call_path, call, 0, node_index, &index_of_id, &nodes, &mut edges);
                 }
                 clients.push(ClientModel {
                     node: node_index,
@@ -267,6 +268,7 @@ pub fn validate(scenario: Scenario) -> Result<ValidScenario, ScenarioErrors> {
                 }
                 check.probability(&format!("{path}.error_rate"), service.error_rate);
                 let service_time = check.dist(&format!("{path}.service_time"), &service.service_time, false);
+                let admission = service.admission.clone().unwrap_or_default();
                 if service.calls.len() > CALLS_PER_SERVICE_MAX {
                     check.fail(
                         format!("{path}.calls"),
@@ -287,10 +289,9 @@ pub fn validate(scenario: Scenario) -> Result<ValidScenario, ScenarioErrors> {
                     }
                     call_slots = call_slots.saturating_add(call.count.min(CALL_COUNT_MAX));
                     if let Some(edge) =
-                        validate_call(&mut check, &call_path, call, index, node_index, &index_of_id, &nodes)
+                        validate_call(&mut check, &call_path, call, index, node_index, &index_of_id, &nodes, &mut edges)
                     {
-                        calls.push(edges.len() as u16);
-                        edges.push(edge);
+                        calls.push(edge);
                     }
                 }
                 if let CompleteOn::Quorum(quorum) = service.complete_on {
@@ -314,8 +315,54 @@ pub fn validate(scenario: Scenario) -> Result<ValidScenario, ScenarioErrors> {
                     complete_on: service.complete_on,
                     call_slots,
                     drop_expired: service.drop_expired,
+                    management: service.queue.management.clone(),
+                    limiter: admission.concurrency_limit.as_ref().map(|limit| {
+                        policies::limiter(&mut check, &format!("{path}.admission.concurrency_limit"), limit)
+                    }),
+                    rate_limit: admission
+                        .rate_limit
+                        .as_ref()
+                        .map(|limit| policies::rate_limit(&mut check, &format!("{path}.admission.rate_limit"), limit)),
+                    shed_sheddable_above: admission.shed_sheddable_above,
+                    pushback: service.pushback.as_ref().map(|pushback| {
+                        pushback.retry_after.map(|after| {
+                            check.span(&format!("{path}.pushback.retry_after"), after, SimDuration::ZERO, SPAN_MAX)
+                        })
+                    }),
                     service_time_stream_id: stream_id(&[&service.id, "service_time"]),
                     error_stream_id: stream_id(&[&service.id, "errors"]),
+                });
+            }
+            Node::LoadBalancer(balancer) => {
+                if balancer.pool.is_empty() || balancer.pool.len() > policies::POOL_MAX as usize {
+                    check.fail(
+                        format!("{path}.pool"),
+                        Kind::Invalid,
+                        format!("expected 1 to {} service ids, got {}", policies::POOL_MAX, balancer.pool.len()),
+                    );
+                }
+                let mut pool: Vec<u16> = Vec::new();
+                for (index, id) in balancer.pool.iter().enumerate() {
+                    let member_path = format!("{path}.pool[{index}]");
+                    if let Some((_, service)) = resolve_service(&mut check, &member_path, id, &index_of_id, &nodes) {
+                        if pool.contains(&service) {
+                            check.fail(
+                                &member_path,
+                                Kind::Duplicate,
+                                format!("expected each service once; {id:?} is listed twice"),
+                            );
+                        }
+                        pool.push(service);
+                    }
+                }
+                balancers.push(BalancerModel {
+                    node: node_index,
+                    pool,
+                    policy: policies::balance_policy(balancer.policy),
+                    outlier: balancer
+                        .outlier_detection
+                        .as_ref()
+                        .map(|outlier| policies::outlier(&mut check, &format!("{path}.outlier_detection"), outlier)),
                 });
             }
         }
@@ -349,7 +396,7 @@ pub fn validate(scenario: Scenario) -> Result<ValidScenario, ScenarioErrors> {
             );
         }
     }
-    if let Some(cycle) = find_call_cycle(&nodes, &services, &edges) {
+    if let Some(cycle) = find_call_cycle(&nodes, &services, &balancers, &edges) {
         check.fail("nodes", Kind::Invalid, format!("expected calls without cycles; they loop: {}", cycle.join(" -> ")));
     }
 
@@ -366,6 +413,7 @@ pub fn validate(scenario: Scenario) -> Result<ValidScenario, ScenarioErrors> {
         nodes,
         clients,
         services,
+        balancers,
         edges,
         faults,
         scenario,
@@ -374,19 +422,41 @@ pub fn validate(scenario: Scenario) -> Result<ValidScenario, ScenarioErrors> {
 
 /// A cycle of service calls, as node ids (first repeated at the end), if there is one. A
 /// cycle would make every attempt call itself forever.
-fn find_call_cycle(nodes: &[NodeModel], services: &[ServiceModel], edges: &[EdgeModel]) -> Option<Vec<String>> {
+fn find_call_cycle(
+    nodes: &[NodeModel],
+    services: &[ServiceModel],
+    balancers: &[BalancerModel],
+    edges: &[EdgeModel],
+) -> Option<Vec<String>> {
     // Depth-first search over services; colour 1 = on the current path, 2 = done.
     fn visit(
         service: usize,
         services: &[ServiceModel],
+        balancers: &[BalancerModel],
         edges: &[EdgeModel],
         colour: &mut Vec<u8>,
         path: &mut Vec<usize>,
     ) -> Option<Vec<usize>> {
         colour[service] = 1;
         path.push(service);
+        // A service reaches what its calls (and their fallbacks) reach, through balancers.
+        let mut reached: Vec<u16> = Vec::new();
         for &edge in &services[service].calls {
-            let next = usize::from(edges[usize::from(edge)].to_service);
+            let mut edge = Some(edge);
+            while let Some(index) = edge {
+                let model = &edges[usize::from(index)];
+                match model.target {
+                    Target::Service(next) => reached.push(next),
+                    Target::Balancer(balancer) => reached.extend(&balancers[usize::from(balancer)].pool),
+                }
+                edge = match model.fallback {
+                    FallbackModel::Call(fallback) => Some(fallback),
+                    _ => None,
+                };
+            }
+        }
+        for next in reached {
+            let next = usize::from(next);
             if colour[next] == 1 {
                 let start = path.iter().position(|&s| s == next).unwrap_or(0);
                 let mut cycle = path[start..].to_vec();
@@ -394,7 +464,7 @@ fn find_call_cycle(nodes: &[NodeModel], services: &[ServiceModel], edges: &[Edge
                 return Some(cycle);
             }
             if colour[next] == 0 {
-                if let Some(cycle) = visit(next, services, edges, colour, path) {
+                if let Some(cycle) = visit(next, services, balancers, edges, colour, path) {
                     return Some(cycle);
                 }
             }
@@ -406,7 +476,7 @@ fn find_call_cycle(nodes: &[NodeModel], services: &[ServiceModel], edges: &[Edge
     let mut colour = vec![0u8; services.len()];
     for start in 0..services.len() {
         if colour[start] == 0 {
-            if let Some(cycle) = visit(start, services, edges, &mut colour, &mut Vec::new()) {
+            if let Some(cycle) = visit(start, services, balancers, edges, &mut colour, &mut Vec::new()) {
                 return Some(cycle.into_iter().map(|s| nodes[usize::from(services[s].node)].id.clone()).collect());
             }
         }
@@ -458,6 +528,14 @@ fn resolve_service(
         NodeKind::Service => Some((node, model.index)),
         NodeKind::Client => {
             check.fail(path, Kind::UnknownReference, format!("expected the id of a service; {id:?} is a client"));
+            None
+        }
+        NodeKind::Balancer => {
+            check.fail(
+                path,
+                Kind::UnknownReference,
+                format!("expected the id of a service; {id:?} is a load balancer"),
+            );
             None
         }
     }
@@ -526,6 +604,9 @@ fn validate_workload(check: &mut Checker, path: &str, client: &ClientNode) -> Wo
     Workload::Open { arrivals: client.arrivals, rate_per_s, rate_changes }
 }
 
+/// Validates a call and pushes its edge (and its fallback's) onto `edges`; returns the
+/// index of the call's edge.
+#[allow(clippy::too_many_arguments)]
 fn validate_call(
     check: &mut Checker,
     path: &str,
@@ -534,8 +615,24 @@ fn validate_call(
     from_node: u16,
     index_of_id: &BTreeMap<&str, u16>,
     nodes: &[NodeModel],
-) -> Option<EdgeModel> {
-    let target = resolve_service(check, &format!("{path}.to"), &call.to, index_of_id, nodes);
+    edges: &mut Vec<EdgeModel>,
+) -> Option<u16> {
+    validate_call_edge(check, path, call, call_index, from_node, index_of_id, nodes, edges, false)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn validate_call_edge(
+    check: &mut Checker,
+    path: &str,
+    call: &Call,
+    call_index: usize,
+    from_node: u16,
+    index_of_id: &BTreeMap<&str, u16>,
+    nodes: &[NodeModel],
+    edges: &mut Vec<EdgeModel>,
+    is_fallback: bool,
+) -> Option<u16> {
+    let target = resolve_target(check, &format!("{path}.to"), &call.to, index_of_id, nodes);
     let network_delay =
         call.network_delay.as_ref().map(|dist| check.dist(&format!("{path}.network_delay"), dist, false));
     let timeout = call.timeout.map(|timeout| check.span(&format!("{path}.timeout"), timeout, SimDuration(1), SPAN_MAX));
@@ -557,19 +654,39 @@ fn validate_call(
             "expected only on a service's call: a client has no incoming deadline to propagate",
         );
     }
-    let (to_node, to_service) = target?;
+    let budget = call.budget.as_ref().map(|spec| policies::budget(check, &format!("{path}.budget"), spec));
+    let throttle = call.throttle.as_ref().map(|spec| policies::throttle(check, &format!("{path}.throttle"), spec));
+    let breaker = call.breaker.as_ref().map(|spec| policies::breaker(check, &format!("{path}.breaker"), spec));
+    let hedge = call.hedge.as_ref().map(|spec| policies::hedge(check, &format!("{path}.hedge"), spec));
+    if hedge.is_some() && retry.max_attempts > 1 {
+        check.fail(
+            format!("{path}.hedge"),
+            Kind::Invalid,
+            "expected either retry or hedge, not both (as in gRPC: hedging sends its further attempts itself)",
+        );
+    }
+    if hedge.as_ref().is_some_and(|hedge| hedge.cancel_losers) && !call.cancel_on_give_up {
+        check.fail(
+            format!("{path}.hedge.cancel_losers"),
+            Kind::Invalid,
+            "expected cancel_on_give_up on this call too: losers are cancelled the way given-up attempts are",
+        );
+    }
+    let (to_node, target) = target?;
     let from_id = nodes[usize::from(from_node)].id.as_str();
     // The first call to a node keeps the stream ids of format version 1; later calls from the
-    // same node get their own.
-    let stream = |purpose: &str| match call_index {
-        0 => stream_id(&[from_id, &call.to, purpose]),
-        index => stream_id(&[from_id, &call.to, &format!("{index}"), purpose]),
+    // same node, and fallbacks, get their own.
+    let stream = |purpose: &str| match (call_index, is_fallback) {
+        (0, false) => stream_id(&[from_id, &call.to, purpose]),
+        (index, false) => stream_id(&[from_id, &call.to, &format!("{index}"), purpose]),
+        (index, true) => stream_id(&[from_id, &call.to, &format!("{index}"), "fallback", purpose]),
     };
-    Some(EdgeModel {
+    let index = edges.len() as u16;
+    edges.push(EdgeModel {
         from_node,
         from_client: from_is_client,
         to_node,
-        to_service,
+        target,
         count: call.count.clamp(1, CALL_COUNT_MAX),
         network_delay,
         timeout,
@@ -577,9 +694,71 @@ fn validate_call(
         deadline_total,
         propagate_deadline: deadline.propagate,
         deadline_reduction,
+        budget,
+        throttle,
+        breaker,
+        hedge,
+        fallback: FallbackModel::None,
+        cancel_on_give_up: call.cancel_on_give_up,
+        is_fallback,
         network_stream_id: stream("network"),
         jitter_stream_id: stream("jitter"),
-    })
+        policy_stream_id: stream("policy"),
+    });
+    let fallback = match &call.fallback {
+        None => FallbackModel::None,
+        Some(Fallback::Degraded) => FallbackModel::Degraded,
+        Some(Fallback::Call(_)) if is_fallback => {
+            check.fail(format!("{path}.fallback"), Kind::Invalid, "expected no fallback inside a fallback call");
+            FallbackModel::None
+        }
+        Some(Fallback::Call(fallback)) => {
+            let fallback_path = format!("{path}.fallback.call");
+            if fallback.count != 1 {
+                check.fail(format!("{fallback_path}.count"), Kind::Invalid, "expected 1: a fallback replaces one call");
+            }
+            match validate_call_edge(
+                check,
+                &fallback_path,
+                fallback,
+                call_index,
+                from_node,
+                index_of_id,
+                nodes,
+                edges,
+                true,
+            ) {
+                Some(edge) => FallbackModel::Call(edge),
+                None => FallbackModel::None,
+            }
+        }
+    };
+    edges[usize::from(index)].fallback = fallback;
+    Some(index)
+}
+
+/// The node a call goes to: a service or a load balancer.
+fn resolve_target(
+    check: &mut Checker,
+    path: &str,
+    id: &str,
+    index_of_id: &BTreeMap<&str, u16>,
+    nodes: &[NodeModel],
+) -> Option<(u16, Target)> {
+    let node = resolve_node(check, path, id, index_of_id)?;
+    let model = &nodes[usize::from(node)];
+    match model.kind {
+        NodeKind::Service => Some((node, Target::Service(model.index))),
+        NodeKind::Balancer => Some((node, Target::Balancer(model.index))),
+        NodeKind::Client => {
+            check.fail(
+                path,
+                Kind::UnknownReference,
+                format!("expected the id of a service or load balancer; {id:?} is a client"),
+            );
+            None
+        }
+    }
 }
 
 fn validate_retry(check: &mut Checker, path: &str, retry: &Retry) -> RetryModel {
@@ -625,7 +804,7 @@ fn validate_retry(check: &mut Checker, path: &str, retry: &Retry) -> RetryModel 
             "expected an exponential backoff (base and cap) with decorrelated jitter",
         );
     }
-    RetryModel { max_attempts: retry.max_attempts, backoff, jitter: retry.jitter }
+    RetryModel { max_attempts: retry.max_attempts, backoff, jitter: retry.jitter, honor_pushback: retry.honor_pushback }
 }
 
 fn validate_fault(

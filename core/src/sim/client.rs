@@ -1,13 +1,17 @@
-//! The calling side: workloads, requests, attempts, timeouts, deadlines, retries and
-//! outcomes. Callers are clients and service jobs alike; only what happens on a request's
-//! outcome differs (see [`Caller`]).
+//! The calling side: workloads, requests, attempts, timeouts, deadlines, retries and the
+//! client-side policies (budgets, throttling, breakers, hedging, fallbacks, load balancing).
+//! Callers are clients and service jobs alike; only what happens on a request's outcome
+//! differs (see [`Caller`]).
 
-use super::state::{Answer, Attempt, Caller, PendingTimeout, Request, NO_DEADLINE};
+use super::state::{Answer, Attempt, Caller, PendingTimeout, Request, Stage, NO_DEADLINE, NO_HOST};
 use super::{Event, Simulation, StopReason};
 use crate::engine::Handle;
-use crate::metrics::series::EdgeBucket;
+use crate::metrics::series::{ClientBucket, EdgeBucket};
+use crate::policy::balancer::HostOutcome;
+use crate::policy::budget::{AttemptFailure, AttemptOutcome};
+use crate::prelude::*;
 use crate::retry::retry_wait;
-use crate::scenario::{Arrivals, Criticality, Workload};
+use crate::scenario::{Arrivals, Criticality, FallbackModel, Target, Workload};
 use crate::time::{f64_to_ns, SimDuration, SimTime, NS_PER_S};
 
 /// Why a request failed.
@@ -15,9 +19,32 @@ use crate::time::{f64_to_ns, SimDuration, SimTime, NS_PER_S};
 pub(super) enum Failure {
     Timeout,
     Error,
+    /// Refused by the server (queue full, down, overloaded) or by a load balancer with no
+    /// instance to route to.
     Rejected,
     /// Its deadline passed.
     Deadline,
+    /// Refused locally by an open circuit breaker.
+    ShortCircuited,
+    /// Refused locally by client-side adaptive throttling.
+    Throttled,
+    /// Its caller was cancelled and no longer wants it.
+    Cancelled,
+}
+
+/// How a request ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Outcome {
+    Success,
+    /// A degraded fallback answer: good enough for the caller, counted apart.
+    Degraded,
+    Failed(Failure),
+}
+
+impl Outcome {
+    fn is_usable(self) -> bool {
+        matches!(self, Outcome::Success | Outcome::Degraded)
+    }
 }
 
 impl Simulation {
@@ -25,6 +52,12 @@ impl Simulation {
     pub(super) fn edge_bucket(&mut self, edge: u16) -> &mut EdgeBucket {
         let bucket = (self.bucket as usize).min(self.series.bucket_count as usize - 1);
         &mut self.series.edges[usize::from(edge)][bucket]
+    }
+
+    #[inline]
+    fn client_bucket(&mut self, client: u16) -> &mut ClientBucket {
+        let bucket = (self.bucket as usize).min(self.series.bucket_count as usize - 1);
+        &mut self.series.clients[usize::from(client)][bucket]
     }
 
     pub(super) fn network_delay(&mut self, edge: u16) -> SimDuration {
@@ -114,44 +147,56 @@ impl Simulation {
     fn start_client_request(&mut self, client: u16, user: Option<u32>) {
         let model = &self.model.clients[usize::from(client)];
         let (edge, criticality) = (model.edge, model.criticality);
-        self.start_request(edge, Caller::Client { client, user }, criticality, NO_DEADLINE);
+        self.totals.requests += 1;
+        self.client_bucket(client).offered += 1;
+        let caller = Caller::Client { client, user };
+        self.start_request(edge, caller, criticality, self.now, NO_DEADLINE, NO_DEADLINE);
     }
 
     /// Starts a request on `edge` and sends its first attempt. `inherited_deadline` is the
-    /// deadline of the request being served, for calls that propagate it.
+    /// deadline of the request being served (used if the call propagates it); `deadline_cap`
+    /// bounds the deadline in any case (a fallback keeps the deadline of the call it replaces).
     pub(super) fn start_request(
         &mut self,
         edge: u16,
         caller: Caller,
         criticality: Criticality,
+        created_at: SimTime,
         inherited_deadline: SimTime,
+        deadline_cap: SimTime,
     ) -> Handle {
         let edge_model = &self.model.edges[usize::from(edge)];
-        let mut deadline = NO_DEADLINE;
+        let mut deadline = deadline_cap;
         if let Some(total) = edge_model.deadline_total {
-            deadline = self.now + total;
+            deadline = deadline.min(self.now + total);
         }
         if edge_model.propagate_deadline && inherited_deadline != NO_DEADLINE {
             deadline = deadline.min(SimTime(inherited_deadline.0.saturating_sub(edge_model.deadline_reduction.0)));
         }
-        let from_client = edge_model.from_client;
         let request = self.requests.insert(Request {
             edge,
             caller,
-            created_at: self.now,
+            created_at,
             attempts_made: 0,
             previous_wait: SimDuration::ZERO,
             deadline,
             criticality,
-            current: None,
+            outstanding: Default::default(),
+            last_permit: None,
+            retry_in_flight: false,
         });
-        if from_client {
-            self.totals.requests += 1;
+        let state = &mut self.edges[usize::from(edge)];
+        state.active_requests += 1;
+        if let Some(budget) = state.budget.as_mut() {
+            budget.on_request(self.now);
         }
         self.edge_bucket(edge).offered += 1;
         if deadline != NO_DEADLINE {
             if deadline <= self.now {
-                self.finish_request(request, Err(Failure::Deadline));
+                if self.model.edges[usize::from(edge)].from_client {
+                    self.totals.refused_before_sending += 1;
+                }
+                self.finish_request(request, Outcome::Failed(Failure::Deadline));
                 return request;
             }
             self.events.schedule(deadline, Event::RequestDeadline(request));
@@ -160,58 +205,144 @@ impl Simulation {
         request
     }
 
-    /// Sends the request's next attempt: starts its timeout and puts it on the network.
+    /// Sends the request's next attempt (first try, retry or hedge) through the call's local
+    /// policies: breaker, throttling, load balancer. A local refusal fails the request at
+    /// once (no retry: retrying a refusal at the same instant would be refused again).
     pub(super) fn send_attempt(&mut self, request_handle: Handle) {
         if self.attempts.len() >= self.model.in_flight_max {
             self.stop(StopReason::InFlightLimit { limit: self.model.in_flight_max });
             return;
         }
+        let Some(request) = self.requests.get(request_handle) else { return };
+        let edge = request.edge;
+        let index = usize::from(edge);
+        let now = self.now;
+        let state = &mut self.edges[index];
+        let refusal = if state.plain {
+            None
+        } else if state.breaker.as_mut().is_some_and(|breaker| !breaker.allow(now)) {
+            Some(Failure::ShortCircuited)
+        } else if state.throttle.as_mut().is_some_and(|throttle| !throttle.admit_attempt(now, &mut state.policy)) {
+            Some(Failure::Throttled)
+        } else {
+            None
+        };
+        let route = match (refusal, self.model.edges[index].target) {
+            (Some(failure), _) => Err(failure),
+            (None, Target::Service(service)) => Ok((service, NO_HOST)),
+            (None, Target::Balancer(balancer)) => {
+                let state = &mut self.balancers[usize::from(balancer)];
+                match state.balancer.pick(now, &mut self.edges[index].policy) {
+                    Some(host) => {
+                        state.balancer.on_send(host);
+                        let service = self.model.balancers[usize::from(balancer)].pool[host as usize];
+                        Ok((service, host as u16))
+                    }
+                    None => {
+                        state.no_host += 1;
+                        Err(Failure::Rejected)
+                    }
+                }
+            }
+        };
+        let (service, host) = match route {
+            Ok(route) => route,
+            Err(failure) => {
+                let bucket = self.edge_bucket(edge);
+                match failure {
+                    Failure::ShortCircuited => bucket.short_circuited += 1,
+                    Failure::Throttled => bucket.throttled += 1,
+                    _ => bucket.rejected += 1,
+                }
+                self.refuse_locally(request_handle, failure);
+                return;
+            }
+        };
         let Some(request) = self.requests.get_mut(request_handle) else { return };
+        let is_hedge = !request.outstanding.is_empty();
         request.attempts_made += 1;
-        let is_retry = request.attempts_made > 1;
-        let (edge, deadline, criticality) = (request.edge, request.deadline, request.criticality);
-        let edge_model = &self.model.edges[usize::from(edge)];
-        let (timeout, from_client) = (edge_model.timeout, edge_model.from_client);
+        let is_retry = request.attempts_made > 1 && !is_hedge;
+        let (deadline, criticality, attempts_made) = (request.deadline, request.criticality, request.attempts_made);
         let attempt = self.attempts.insert(Attempt {
             request: request_handle,
             edge,
-            service: edge_model.to_service,
+            service,
+            host,
             criticality,
-            sent_at: self.now,
-            server_mark: 0,
-            deadline,
+            stage: Stage::Network,
             answer: Answer::Pending,
             awaited: true,
-            server_done: false,
             will_fail: false,
+            cancelled: false,
+            admitted_in_flight: 0,
+            sent_at: now,
+            arrived_at: now,
+            server_mark: 0,
+            deadline,
             job: None,
         });
-        request.current = Some(attempt);
+        request.outstanding.push(attempt);
+        let edge_model = &self.model.edges[index];
+        let (timeout, from_client) = (edge_model.timeout, edge_model.from_client);
+        let next_hedge = edge_model.hedge.as_ref().filter(|h| attempts_made < h.max_attempts).map(|h| h.delay);
         if from_client {
             self.totals.attempts += 1;
-            if is_retry {
-                self.totals.retries += 1;
-            }
+            self.totals.retries += u64::from(is_retry);
+            self.totals.hedges += u64::from(is_hedge);
         }
         let bucket = self.edge_bucket(edge);
         bucket.attempts += 1;
-        if is_retry {
-            bucket.retries += 1;
-        }
+        bucket.retries += u64::from(is_retry);
+        bucket.hedges += u64::from(is_hedge);
         if let Some(timeout) = timeout {
             let sequence = self.events.reserve_sequence();
-            let state = &mut self.edges[usize::from(edge)];
-            state.timeouts.push_back(PendingTimeout { deadline: self.now + timeout, sequence, attempt });
+            let state = &mut self.edges[index];
+            state.timeouts.push_back(PendingTimeout { deadline: now + timeout, sequence, attempt });
             if !state.timer_armed {
                 self.arm_edge_timer(edge);
             }
+        }
+        if let Some(delay) = next_hedge {
+            self.events.schedule(now + delay, Event::HedgeDue(request_handle));
         }
         let delay = self.network_delay(edge);
         if delay == SimDuration::ZERO {
             self.on_attempt_arrives(attempt);
         } else {
-            self.events.schedule(self.now + delay, Event::AttemptArrives(attempt));
+            self.events.schedule(now + delay, Event::AttemptArrives(attempt));
         }
+    }
+
+    /// A local policy refused to send: the request fails now unless attempts are still out
+    /// (a refused hedge leaves the others running).
+    fn refuse_locally(&mut self, request_handle: Handle, failure: Failure) {
+        let Some(request) = self.requests.get(request_handle) else { return };
+        if !request.outstanding.is_empty() {
+            return;
+        }
+        if request.attempts_made == 0 && self.model.edges[usize::from(request.edge)].from_client {
+            self.totals.refused_before_sending += 1;
+        }
+        self.finish_request(request_handle, Outcome::Failed(failure));
+    }
+
+    /// The hedging delay passed with no answer yet: send another attempt, if the budget
+    /// (gRPC throttles hedges like retries) allows.
+    pub(super) fn on_hedge_due(&mut self, request_handle: Handle) {
+        let Some(request) = self.requests.get(request_handle) else { return };
+        let index = usize::from(request.edge);
+        let Some(hedge) = &self.model.edges[index].hedge else { return };
+        if request.attempts_made >= hedge.max_attempts || request.outstanding.is_empty() {
+            return;
+        }
+        let state = &mut self.edges[index];
+        let (active, retries) = (state.active_requests, state.retries_in_flight);
+        if let Some(budget) = state.budget.as_mut() {
+            if budget.try_retry(self.now, AttemptFailure::Timeout, active, retries).is_none() {
+                return;
+            }
+        }
+        self.send_attempt(request_handle);
     }
 
     /// A response reaches the caller, which still waits for it.
@@ -221,27 +352,98 @@ impl Simulation {
         let elapsed = self.now.since(attempt.sent_at);
         let edge = attempt.edge;
         let from_client = self.model.edges[usize::from(edge)].from_client;
-        self.edges[usize::from(edge)].attempt_latency.record(elapsed.0);
-        if let Some(request) = self.requests.get_mut(attempt.request) {
-            request.current = None;
+        if from_client {
+            self.edges[usize::from(edge)].attempt_latency.record(elapsed.0);
         }
-        match attempt.answer {
-            Answer::Success => self.finish_request(attempt.request, Ok(())),
-            Answer::Error => {
+        let (outcome, failure) = match attempt.answer {
+            Answer::Success => (AttemptOutcome::Success, None),
+            Answer::Error => (AttemptOutcome::Error, Some(Failure::Error)),
+            // A refusal is not an "accept" (SRE throttling) but overload (budgets: throttled).
+            Answer::Rejected => (AttemptOutcome::Throttled, Some(Failure::Rejected)),
+            Answer::Overloaded => (AttemptOutcome::Throttled, Some(Failure::Rejected)),
+            Answer::Pending => return,
+        };
+        self.attempt_ended(&attempt, attempt_handle, outcome);
+        match failure {
+            None => {
                 if from_client {
-                    self.totals.attempt_errors += 1;
+                    self.totals.attempt_successes += 1;
                 }
-                self.edge_bucket(edge).errors += 1;
-                self.after_failed_attempt(attempt.request, Failure::Error);
+                self.finish_request(attempt.request, Outcome::Success);
             }
-            Answer::Rejected => {
+            Some(failure) => {
+                let bucket = self.edge_bucket(edge);
+                if failure == Failure::Error {
+                    bucket.errors += 1;
+                } else {
+                    bucket.rejected += 1;
+                }
                 if from_client {
-                    self.totals.attempt_rejections += 1;
+                    if failure == Failure::Error {
+                        self.totals.attempt_errors += 1;
+                    } else {
+                        self.totals.attempt_rejections += 1;
+                    }
                 }
-                self.edge_bucket(edge).rejected += 1;
-                self.after_failed_attempt(attempt.request, Failure::Rejected);
+                self.after_failed_attempt(
+                    attempt.request,
+                    failure,
+                    attempt.answer == Answer::Overloaded,
+                    attempt.service,
+                );
             }
-            Answer::Pending => {}
+        }
+    }
+
+    /// Tells the request and the call's policies that an attempt ended for the caller.
+    fn attempt_ended(&mut self, attempt: &Attempt, attempt_handle: Handle, outcome: AttemptOutcome) {
+        let index = usize::from(attempt.edge);
+        let now = self.now;
+        let last_permit = match self.requests.get_mut(attempt.request) {
+            Some(request) => {
+                request.outstanding.remove(attempt_handle);
+                if request.retry_in_flight {
+                    request.retry_in_flight = false;
+                    self.edges[index].retries_in_flight = self.edges[index].retries_in_flight.saturating_sub(1);
+                }
+                request.last_permit
+            }
+            None => None,
+        };
+        let state = &mut self.edges[index];
+        if state.plain {
+            return;
+        }
+        if let Some(budget) = state.budget.as_mut() {
+            budget.on_attempt_result(now, outcome, last_permit);
+        }
+        if let Some(throttle) = state.throttle.as_mut() {
+            throttle.on_attempt_result(now, outcome, None);
+        }
+        if let Some(breaker) = state.breaker.as_mut() {
+            breaker.on_result(now, outcome == AttemptOutcome::Success);
+        }
+        let host_outcome = match outcome {
+            AttemptOutcome::Success => HostOutcome::Success,
+            AttemptOutcome::Timeout => HostOutcome::Timeout,
+            AttemptOutcome::Error | AttemptOutcome::Throttled => HostOutcome::Error,
+        };
+        self.host_result(attempt, host_outcome);
+    }
+
+    /// Tells the attempt's load balancer, if any, how its instance did.
+    fn host_result(&mut self, attempt: &Attempt, outcome: HostOutcome) {
+        if attempt.host == NO_HOST {
+            return;
+        }
+        if let Target::Balancer(balancer) = self.model.edges[usize::from(attempt.edge)].target {
+            let latency = self.now.since(attempt.sent_at);
+            self.balancers[usize::from(balancer)].balancer.on_result(
+                self.now,
+                u32::from(attempt.host),
+                latency,
+                outcome,
+            );
         }
     }
 
@@ -275,62 +477,133 @@ impl Simulation {
         }
     }
 
-    /// The caller gives up on an attempt. The server is not told.
+    /// The caller gives up on an attempt. The server is told only if the call cancels.
     fn on_attempt_timeout(&mut self, attempt_handle: Handle) {
         let Some(attempt) = self.attempts.get(attempt_handle) else { return };
         if !attempt.awaited {
             return;
         }
-        let (request, edge) = (attempt.request, attempt.edge);
+        let (request, edge, service) = (attempt.request, attempt.edge, attempt.service);
         if self.model.edges[usize::from(edge)].from_client {
             self.totals.attempt_timeouts += 1;
         }
         self.edge_bucket(edge).timeouts += 1;
-        self.abandon_attempt(attempt_handle);
-        if let Some(request) = self.requests.get_mut(request) {
-            request.current = None;
-        }
-        self.after_failed_attempt(request, Failure::Timeout);
+        self.abandon_attempt(attempt_handle, Some(AttemptOutcome::Timeout));
+        self.after_failed_attempt(request, Failure::Timeout, false, service);
     }
 
-    /// The caller stops waiting for an attempt (timeout, deadline). If the server is already
-    /// done with it, it is freed now, and an answer still on the way was work wasted.
-    fn abandon_attempt(&mut self, attempt_handle: Handle) {
+    /// The caller stops waiting for an attempt (timeout, deadline, lost hedge). `outcome` is
+    /// what the call's policies are told (none for a lost hedge: it did not fail). If the
+    /// server is already done with it, it is freed now, and an answer still on the way was
+    /// work wasted; if the call cancels, the server is told.
+    pub(super) fn abandon_attempt(&mut self, attempt_handle: Handle, outcome: Option<AttemptOutcome>) {
         let Some(attempt) = self.attempts.get_mut(attempt_handle) else { return };
         attempt.awaited = false;
-        if attempt.server_done {
+        let (edge, stage) = (attempt.edge, attempt.stage);
+        // Copy what the policies need before the attempt may be freed.
+        let snapshot = Attempt { job: None, ..*attempt };
+        match outcome {
+            Some(outcome) => self.attempt_ended(&snapshot, attempt_handle, outcome),
+            None => {
+                if let Some(request) = self.requests.get_mut(snapshot.request) {
+                    request.outstanding.remove(attempt_handle);
+                }
+                self.host_result(&snapshot, HostOutcome::Success);
+            }
+        }
+        if stage == Stage::Done {
             if let Some(attempt) = self.attempts.remove(attempt_handle) {
                 if matches!(attempt.answer, Answer::Success | Answer::Error) {
                     self.count_late_response(attempt.service, attempt.server_mark);
                 }
             }
+        } else if self.model.edges[usize::from(edge)].cancel_on_give_up {
+            let delay = self.network_delay(edge);
+            if delay == SimDuration::ZERO {
+                self.cancel_at_server(attempt_handle);
+            } else {
+                self.events.schedule(self.now + delay, Event::CancelArrives(attempt_handle));
+            }
         }
     }
 
-    /// The request's deadline passed: it fails now, and its attempt out is abandoned.
+    /// The request's deadline passed: it fails now, and its attempts out are abandoned.
     pub(super) fn on_request_deadline(&mut self, request_handle: Handle) {
-        let Some(request) = self.requests.get_mut(request_handle) else { return };
+        let Some(request) = self.requests.get(request_handle) else { return };
         let from_client = self.model.edges[usize::from(request.edge)].from_client;
-        if let Some(attempt) = request.current.take() {
+        let outstanding = request.outstanding.handles();
+        for attempt in outstanding {
+            // Abandoning one attempt can settle another at once (a cancellation frees a worker,
+            // which drops an expired sibling from the queue): count only those still awaited.
+            if !self.attempts.get(attempt).is_some_and(|a| a.awaited) {
+                continue;
+            }
             if from_client {
                 self.totals.attempt_deadline_abandons += 1;
             }
-            self.abandon_attempt(attempt);
+            self.abandon_attempt(attempt, Some(AttemptOutcome::Timeout));
         }
-        self.finish_request(request_handle, Err(Failure::Deadline));
+        if let Some(request) = self.requests.get_mut(request_handle) {
+            request.outstanding = Default::default();
+        }
+        self.finish_request(request_handle, Outcome::Failed(Failure::Deadline));
     }
 
-    /// Retries after the backoff wait, or fails the request when it has no attempts left.
-    fn after_failed_attempt(&mut self, request_handle: Handle, failure: Failure) {
+    /// After a failed attempt: wait for the other attempts of a hedged request; else retry
+    /// after the backoff if the policy, the pushback and the budget allow; else fail.
+    fn after_failed_attempt(&mut self, request_handle: Handle, failure: Failure, overloaded: bool, service: u16) {
         let Some(request) = self.requests.get_mut(request_handle) else { return };
-        let edge = usize::from(request.edge);
-        let retry = &self.model.edges[edge].retry;
-        if request.attempts_made >= retry.max_attempts {
-            self.finish_request(request_handle, Err(failure));
+        let index = usize::from(request.edge);
+        let edge_model = &self.model.edges[index];
+        if let Some(hedge) = &edge_model.hedge {
+            // gRPC hedging: a failed hedge waits for the others; when none is left, the next
+            // attempt goes at once (further ones still follow the hedging delay).
+            if !request.outstanding.is_empty() {
+                return;
+            }
+            if request.attempts_made >= hedge.max_attempts {
+                self.finish_request(request_handle, Outcome::Failed(failure));
+            } else {
+                self.send_attempt(request_handle);
+            }
             return;
         }
+        let retry = &edge_model.retry;
+        if request.attempts_made >= retry.max_attempts {
+            self.finish_request(request_handle, Outcome::Failed(failure));
+            return;
+        }
+        let mut floor = SimDuration::ZERO;
+        if overloaded && retry.honor_pushback {
+            match self.model.services[usize::from(service)].pushback {
+                Some(Some(retry_after)) => floor = retry_after,
+                // "Overloaded, do not retry."
+                _ => {
+                    self.finish_request(request_handle, Outcome::Failed(failure));
+                    return;
+                }
+            }
+        }
+        let state = &mut self.edges[index];
+        let (active, retries) = (state.active_requests, state.retries_in_flight);
+        if let Some(budget) = state.budget.as_mut() {
+            let after = match (failure, overloaded) {
+                (_, true) => AttemptFailure::Throttled,
+                (Failure::Timeout, _) => AttemptFailure::Timeout,
+                _ => AttemptFailure::Error,
+            };
+            match budget.try_retry(self.now, after, active, retries) {
+                Some(permit) => request.last_permit = Some(permit),
+                None => {
+                    self.finish_request(request_handle, Outcome::Failed(failure));
+                    return;
+                }
+            }
+        }
+        state.retries_in_flight += 1;
+        request.retry_in_flight = true;
         let retry_index = request.attempts_made - 1;
-        let wait = retry_wait(retry, retry_index, request.previous_wait, &mut self.edges[edge].jitter);
+        let wait = retry_wait(retry, retry_index, request.previous_wait, &mut state.jitter).max(floor);
         request.previous_wait = wait;
         if wait == SimDuration::ZERO {
             self.send_attempt(request_handle);
@@ -339,37 +612,98 @@ impl Simulation {
         }
     }
 
-    /// The request is over: count it, and tell its caller.
-    pub(super) fn finish_request(&mut self, request_handle: Handle, outcome: Result<(), Failure>) {
-        let Some(request) = self.requests.remove(request_handle) else { return };
-        let from_client = self.model.edges[usize::from(request.edge)].from_client;
+    /// The request is over: count it, abandon its attempts still out, fall back if it failed
+    /// and the call says so, and tell its caller.
+    pub(super) fn finish_request(&mut self, request_handle: Handle, outcome: Outcome) {
+        let Some(mut request) = self.requests.remove(request_handle) else { return };
+        let index = usize::from(request.edge);
+        let state = &mut self.edges[index];
+        state.active_requests = state.active_requests.saturating_sub(1);
+        if request.retry_in_flight {
+            state.retries_in_flight = state.retries_in_flight.saturating_sub(1);
+        }
+        let from_client = self.model.edges[index].from_client;
+        // Hedges that lost (or attempts out when a deadline or refusal ended it).
+        let leftovers = if request.outstanding.is_empty() { Vec::new() } else { request.outstanding.take() };
+        for attempt in leftovers {
+            if from_client {
+                self.totals.hedge_losers += 1;
+            }
+            self.abandon_attempt(attempt, None);
+        }
+        let mut outcome = outcome;
         match outcome {
-            Ok(()) => {
-                let latency_ns = self.now.since(request.created_at).0;
-                let edge = &mut self.edges[usize::from(request.edge)];
-                edge.latency.record(latency_ns);
-                edge.bucket_latency.record(latency_ns);
-                if from_client {
-                    self.totals.succeeded += 1;
+            Outcome::Success => {
+                // A client's own call has the client's latency (recorded below, once).
+                if !from_client || self.model.edges[index].is_fallback {
+                    let latency_ns = self.now.since(request.created_at).0;
+                    self.edges[index].bucket_latency.record(latency_ns);
                 }
                 self.edge_bucket(request.edge).succeeded += 1;
             }
-            Err(failure) => {
-                if from_client {
-                    match failure {
+            Outcome::Degraded => self.edge_bucket(request.edge).degraded += 1,
+            Outcome::Failed(failure) => {
+                self.edge_bucket(request.edge).failed += 1;
+                // A fallback cannot beat a deadline that has passed, nor help a caller gone.
+                if failure != Failure::Deadline && failure != Failure::Cancelled {
+                    match self.model.edges[index].fallback {
+                        FallbackModel::None => {}
+                        FallbackModel::Degraded => {
+                            outcome = Outcome::Degraded;
+                            self.edge_bucket(request.edge).degraded += 1;
+                        }
+                        FallbackModel::Call(fallback) => {
+                            if from_client {
+                                self.totals.fallback_requests += 1;
+                            }
+                            let (caller, criticality) = (request.caller, request.criticality);
+                            self.start_request(
+                                fallback,
+                                caller,
+                                criticality,
+                                request.created_at,
+                                NO_DEADLINE,
+                                request.deadline,
+                            );
+                            return;
+                        }
+                    }
+                }
+            }
+        }
+        match request.caller {
+            Caller::Client { client, user } => {
+                let bucket = self.client_bucket(client);
+                match outcome {
+                    Outcome::Success => bucket.succeeded += 1,
+                    Outcome::Degraded => bucket.degraded += 1,
+                    Outcome::Failed(_) => bucket.failed += 1,
+                }
+                match outcome {
+                    Outcome::Success => {
+                        self.totals.succeeded += 1;
+                        let latency_ns = self.now.since(request.created_at).0;
+                        let state = &mut self.clients[usize::from(client)];
+                        state.latency.record(latency_ns);
+                        state.bucket_latency.record(latency_ns);
+                    }
+                    Outcome::Degraded => self.totals.degraded += 1,
+                    Outcome::Failed(failure) => match failure {
                         Failure::Timeout => self.totals.failed_timeout += 1,
                         Failure::Error => self.totals.failed_error += 1,
                         Failure::Rejected => self.totals.failed_rejected += 1,
                         Failure::Deadline => self.totals.failed_deadline += 1,
-                    }
+                        Failure::ShortCircuited => self.totals.failed_short_circuit += 1,
+                        Failure::Throttled => self.totals.failed_throttled += 1,
+                        Failure::Cancelled => {}
+                    },
                 }
-                self.edge_bucket(request.edge).failed += 1;
+                if let Some(user) = user {
+                    self.schedule_user(client, user);
+                }
             }
-        }
-        match request.caller {
-            Caller::Client { client, user: Some(user) } => self.schedule_user(client, user),
-            Caller::Client { user: None, .. } => {}
-            Caller::Job { attempt } => self.on_call_done(attempt, outcome.is_ok()),
+            Caller::Job { attempt } => self.on_call_done(attempt, request_handle, outcome.is_usable()),
+            Caller::Orphan => {}
         }
     }
 }

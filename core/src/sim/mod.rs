@@ -13,6 +13,7 @@
 //! its worker, and its service time is counted as wasted work when it completes.
 
 mod client;
+mod queue;
 mod report;
 mod service;
 mod state;
@@ -22,10 +23,16 @@ use crate::engine::{Arena, EventQueue, Handle};
 use crate::limits::STALL_EVENTS_MAX;
 use crate::metrics::histogram::Histogram;
 use crate::metrics::series::Series;
+use crate::policy::balancer::Balancer;
+use crate::policy::breaker::{BreakerState, CircuitBreaker};
+use crate::policy::budget::RetryBudget;
+use crate::policy::limiter::{ConcurrencyLimiter, TokenBucket};
+use crate::policy::queueing::{Codel, ControlledDelay};
 use crate::prelude::*;
 use crate::rng::Stream;
-use crate::scenario::{FaultEffects, NodeKind, ValidScenario, Workload};
+use crate::scenario::{Discipline, FaultEffects, NodeKind, QueueManagement, Target, ValidScenario, Workload};
 use crate::time::SimTime;
+use queue::ServiceQueue;
 use state::*;
 
 pub use state::Totals;
@@ -81,6 +88,10 @@ enum Event {
         client: u16,
         user: u32,
     },
+    /// A hedged request's next attempt is due (if none has succeeded yet).
+    HedgeDue(Handle),
+    /// A cancellation reaches the server of an attempt its caller gave up on.
+    CancelArrives(Handle),
     FaultStart(u16),
     FaultEnd(u16),
 }
@@ -100,6 +111,8 @@ impl Event {
             Event::FaultEnd(fault) => (9, u64::from(fault)),
             Event::RequestDeadline(handle) => (10, u64::from(handle.index)),
             Event::UserReady { client, user } => (11, u64::from(client) | (u64::from(user) << 16)),
+            Event::HedgeDue(handle) => (12, u64::from(handle.index)),
+            Event::CancelArrives(handle) => (13, u64::from(handle.index)),
         };
         code | (id << 8)
     }
@@ -115,6 +128,7 @@ pub struct Simulation {
     events: EventQueue<Event>,
     clients: Vec<ClientState>,
     services: Vec<ServiceState>,
+    balancers: Vec<BalancerState>,
     edges: Vec<EdgeState>,
     requests: Arena<Request>,
     attempts: Arena<Attempt>,
@@ -152,6 +166,8 @@ impl Simulation {
                     next_constant_arrival_ns: 0.0,
                     arrivals: Stream::new(seed, client.arrival_stream_id),
                     requests_by_user: vec![0; users as usize],
+                    latency: Histogram::new(),
+                    bucket_latency: Histogram::new(),
                 }
             })
             .collect();
@@ -161,7 +177,7 @@ impl Simulation {
             .map(|service| ServiceState {
                 busy: 0,
                 available: service.workers,
-                queue: VecDeque::new(),
+                queue: ServiceQueue::default(),
                 effects: FaultEffects::NONE,
                 error_rate: service.error_rate,
                 levels_since: SimTime::ZERO,
@@ -174,6 +190,20 @@ impl Simulation {
                     .collect(),
                 service_times: Stream::new(seed, service.service_time_stream_id),
                 errors: Stream::new(seed, service.error_stream_id),
+                limiter: service.limiter.clone().map(ConcurrencyLimiter::new),
+                rate_limit: service.rate_limit.map(|(capacity, rate_per_s)| TokenBucket::new(capacity, rate_per_s)),
+                codel: (service.management == QueueManagement::Codel).then(Codel::rfc8289),
+                controlled_delay: (service.management == QueueManagement::ControlledDelay
+                    || service.discipline == Discipline::AdaptiveLifo)
+                    .then(ControlledDelay::facebook),
+            })
+            .collect();
+        let balancers = model
+            .balancers
+            .iter()
+            .map(|balancer| BalancerState {
+                balancer: Balancer::new(balancer.policy, balancer.pool.len() as u32, balancer.outlier),
+                no_host: 0,
             })
             .collect();
         let edges = model
@@ -184,18 +214,35 @@ impl Simulation {
                 timer_armed: false,
                 network: Stream::new(seed, edge.network_stream_id),
                 jitter: Stream::new(seed, edge.jitter_stream_id),
-                latency: Histogram::new(),
+                plain: edge.budget.is_none()
+                    && edge.throttle.is_none()
+                    && edge.breaker.is_none()
+                    && matches!(edge.target, Target::Service(_)),
+                policy: Stream::new(seed, edge.policy_stream_id),
+                budget: edge.budget.map(RetryBudget::new),
+                throttle: edge.throttle.map(RetryBudget::new),
+                breaker: edge.breaker.map(CircuitBreaker::new),
+                active_requests: 0,
+                retries_in_flight: 0,
                 bucket_latency: Histogram::new(),
                 attempt_latency: Histogram::new(),
             })
             .collect();
-        let series = Series::new(model.bucket, model.bucket_count, model.edges.len(), model.services.len());
+        let series = Series::new(
+            model.bucket,
+            model.bucket_count,
+            model.clients.len(),
+            model.edges.len(),
+            model.services.len(),
+            model.balancers.len(),
+        );
         let mut simulation = Simulation {
             now: SimTime::ZERO,
             end: model.end(),
             events: EventQueue::new(),
             clients,
             services,
+            balancers,
             edges,
             requests: Arena::new(),
             attempts: Arena::new(),
@@ -328,6 +375,8 @@ impl Simulation {
             Event::RetryDue(request) => self.send_attempt(request),
             Event::RequestDeadline(request) => self.on_request_deadline(request),
             Event::UserReady { client, user } => self.on_user_ready(client, user),
+            Event::HedgeDue(request) => self.on_hedge_due(request),
+            Event::CancelArrives(attempt) => self.cancel_at_server(attempt),
             Event::FaultStart(fault) => self.set_fault(fault, true),
             Event::FaultEnd(fault) => self.set_fault(fault, false),
         }
@@ -351,6 +400,8 @@ impl Simulation {
                 self.restart_arrivals(index);
             }
             NodeKind::Service => self.set_service_effects(index, effects),
+            // Validation allows no fault on a load balancer.
+            NodeKind::Balancer => {}
         }
     }
 
@@ -364,7 +415,7 @@ impl Simulation {
             // A queue that only shrinks during the next bucket still peaked at its start.
             if let Some(bucket) = self.bucket_index() {
                 for (index, service) in self.services.iter().enumerate() {
-                    self.series.services[index][bucket].queue_max = service.queue.len() as u32;
+                    self.series.services[index][bucket].queue_max = service.queue.len();
                 }
             }
         }
@@ -377,32 +428,50 @@ impl Simulation {
             self.integrate_levels(index, time);
             let service = &self.services[index];
             let record = &mut self.series.services[index][bucket];
-            record.queue_end = service.queue.len() as u32;
+            record.queue_end = service.queue.len();
             record.workers_available = service.available;
+            record.concurrency_limit = service.limiter.as_ref().map_or(0, |limiter| limiter.limit());
+        }
+        for (index, balancer) in self.balancers.iter().enumerate() {
+            self.series.balancers[index][bucket].ejected_hosts = balancer.balancer.ejected_hosts(time);
         }
         let system = &mut self.series.system[bucket];
         system.requests_in_flight = self.requests.len();
         system.attempts_in_flight = self.attempts.len();
-        for (index, edge) in self.edges.iter().enumerate() {
-            self.series.edges[index][bucket].latency_ns = edge.bucket_latency.latency_quantiles();
+        for (index, client) in self.clients.iter().enumerate() {
+            self.series.clients[index][bucket].latency_ns = client.bucket_latency.latency_quantiles();
         }
-        // The system's latency is that of the clients' requests: one client's edge as it is,
+        for (index, edge) in self.edges.iter().enumerate() {
+            let model = &self.model.edges[index];
+            let own_client = (model.from_client && !model.is_fallback)
+                .then(|| self.model.nodes[usize::from(model.from_node)].index)
+                .map(usize::from);
+            let record = &mut self.series.edges[index][bucket];
+            record.latency_ns = match own_client {
+                Some(client) => self.series.clients[client][bucket].latency_ns,
+                None => edge.bucket_latency.latency_quantiles(),
+            };
+            record.budget_level = edge.budget.as_ref().map_or(f64::NAN, |budget| budget.level(time));
+            record.breaker_open =
+                edge.breaker.as_ref().is_some_and(|breaker| !matches!(breaker.state(), BreakerState::Closed));
+        }
+        // The system's latency is that of the clients' requests: one client's as it is,
         // several merged (percentiles do not add up).
-        let mut client_edges = self.model.edges.iter().enumerate().filter(|(_, edge)| edge.from_client).map(|(i, _)| i);
-        system.latency_ns = match (client_edges.next(), client_edges.next()) {
-            (Some(only), None) => self.series.edges[only][bucket].latency_ns,
-            _ => {
+        system.latency_ns = match self.clients.as_slice() {
+            [_] => self.series.clients[0][bucket].latency_ns,
+            clients => {
                 self.merged_latency.clear();
-                for (edge, model) in self.edges.iter().zip(&self.model.edges) {
-                    if model.from_client {
-                        self.merged_latency.merge(&edge.bucket_latency);
-                    }
+                for client in clients {
+                    self.merged_latency.merge(&client.bucket_latency);
                 }
                 self.merged_latency.latency_quantiles()
             }
         };
         for edge in &mut self.edges {
             edge.bucket_latency.clear();
+        }
+        for client in &mut self.clients {
+            client.bucket_latency.clear();
         }
     }
 

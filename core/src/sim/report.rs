@@ -3,10 +3,10 @@
 use super::{RunStatus, Simulation, StopReason};
 use crate::metrics::histogram::Histogram;
 use crate::metrics::recovery::{judge, FaultVerdict, HealthInput};
-use crate::metrics::series::{EdgeBucket, ServiceBucket};
+use crate::metrics::series::{ClientBucket, EdgeBucket, ServiceBucket};
 use crate::prelude::*;
 use crate::report::*;
-use crate::scenario::NodeKind;
+use crate::scenario::{FallbackModel, NodeKind, Target, ValidScenario};
 use crate::time::{SimTime, NS_PER_MS, NS_PER_S};
 
 fn percentiles_ms(histogram: &Histogram) -> Option<Percentiles> {
@@ -34,19 +34,36 @@ fn rate(count: u64, seconds: f64) -> f64 {
     ratio(count as f64, seconds)
 }
 
+/// A per-second series: its name and the count it is made of.
+type Count<B> = (&'static str, fn(&B) -> u64);
+
+/// One series per bucket from `value(bucket, width_s)`.
+fn series<B>(buckets: &[B], widths_s: &[f64], value: impl Fn(&B, f64) -> f64) -> Vec<f64> {
+    buckets.iter().zip(widths_s).map(|(bucket, &width)| value(bucket, width)).collect()
+}
+
+/// The call-level series of an edge: what happened to its requests and attempts.
 fn edge_metrics(buckets: &[EdgeBucket], widths_s: &[f64]) -> Metrics {
-    let series = |value: fn(&EdgeBucket) -> u64| -> Vec<f64> {
-        buckets.iter().zip(widths_s).map(|(bucket, &width)| rate(value(bucket), width)).collect()
-    };
     let mut metrics = Metrics::new();
-    metrics.insert("offered_per_s", series(|b| b.offered));
-    metrics.insert("attempts_per_s", series(|b| b.attempts));
-    metrics.insert("retries_per_s", series(|b| b.retries));
-    metrics.insert("goodput_per_s", series(|b| b.succeeded));
-    metrics.insert("failed_per_s", series(|b| b.failed));
-    metrics.insert("timeouts_per_s", series(|b| b.timeouts));
-    metrics.insert("errors_per_s", series(|b| b.errors));
-    metrics.insert("rejected_per_s", series(|b| b.rejected));
+    let counts: [Count<EdgeBucket>; 12] = [
+        ("offered_per_s", |b| b.offered),
+        ("attempts_per_s", |b| b.attempts),
+        ("retries_per_s", |b| b.retries),
+        ("hedges_per_s", |b| b.hedges),
+        ("goodput_per_s", |b| b.succeeded),
+        ("degraded_per_s", |b| b.degraded),
+        ("failed_per_s", |b| b.failed),
+        ("timeouts_per_s", |b| b.timeouts),
+        ("errors_per_s", |b| b.errors),
+        ("rejected_per_s", |b| b.rejected),
+        ("short_circuited_per_s", |b| b.short_circuited),
+        ("throttled_per_s", |b| b.throttled),
+    ];
+    for (name, value) in counts {
+        metrics.insert(name, series(buckets, widths_s, |b, w| rate(value(b), w)));
+    }
+    metrics.insert("budget_level", series(buckets, widths_s, |b, _| b.budget_level));
+    metrics.insert("breaker_open", series(buckets, widths_s, |b, _| f64::from(u8::from(b.breaker_open))));
     insert_latency(&mut metrics, buckets.iter().map(|b| b.latency_ns));
     metrics
 }
@@ -62,33 +79,95 @@ fn insert_latency(metrics: &mut Metrics, quantiles_ns: impl Iterator<Item = Opti
 }
 
 fn service_metrics(buckets: &[ServiceBucket], widths_s: &[f64], workers: u32) -> Metrics {
-    let series = |value: &dyn Fn(&ServiceBucket, f64) -> f64| -> Vec<f64> {
-        buckets.iter().zip(widths_s).map(|(bucket, &width)| value(bucket, width)).collect()
-    };
     let mut metrics = Metrics::new();
-    metrics.insert("arrivals_per_s", series(&|b, w| rate(b.arrivals, w)));
-    metrics.insert("throughput_per_s", series(&|b, w| rate(b.completed, w)));
-    metrics.insert("errors_per_s", series(&|b, w| rate(b.failed, w)));
-    metrics.insert("rejected_per_s", series(&|b, w| rate(b.rejected, w)));
-    metrics.insert("dropped_per_s", series(&|b, w| rate(b.dropped, w)));
-    metrics.insert("expired_per_s", series(&|b, w| rate(b.expired, w)));
-    metrics.insert("queue_depth", series(&|b, w| ratio(b.queue_ns as f64, w * NS_PER_S as f64)));
-    metrics.insert("queue_depth_max", series(&|b, _| f64::from(b.queue_max)));
+    let counts: [Count<ServiceBucket>; 8] = [
+        ("arrivals_per_s", |b| b.arrivals),
+        ("throughput_per_s", |b| b.completed),
+        ("errors_per_s", |b| b.failed),
+        ("rejected_per_s", |b| b.rejected),
+        ("dropped_per_s", |b| b.dropped),
+        ("expired_per_s", |b| b.expired),
+        ("shed_per_s", |b| b.shed),
+        ("cancelled_per_s", |b| b.cancelled),
+    ];
+    for (name, value) in counts {
+        metrics.insert(name, series(buckets, widths_s, |b, w| rate(value(b), w)));
+    }
+    metrics.insert("queue_depth", series(buckets, widths_s, |b, w| ratio(b.queue_ns as f64, w * NS_PER_S as f64)));
+    metrics.insert("queue_depth_max", series(buckets, widths_s, |b, _| f64::from(b.queue_max)));
     // Utilization is of all workers, so lost workers show as lost capacity.
-    metrics.insert("utilization", series(&|b, w| ratio(b.busy_ns as f64, w * NS_PER_S as f64 * f64::from(workers))));
-    metrics.insert("wasted_share", series(&|b, _| ratio(b.wasted_ns as f64, b.busy_ns as f64).min(1.0)));
-    metrics.insert("workers_available", series(&|b, _| f64::from(b.workers_available)));
+    metrics.insert(
+        "utilization",
+        series(buckets, widths_s, |b, w| ratio(b.busy_ns as f64, w * NS_PER_S as f64 * f64::from(workers))),
+    );
+    metrics
+        .insert("wasted_share", series(buckets, widths_s, |b, _| ratio(b.wasted_ns as f64, b.busy_ns as f64).min(1.0)));
+    metrics.insert("workers_available", series(buckets, widths_s, |b, _| f64::from(b.workers_available)));
+    metrics.insert("concurrency_limit", series(buckets, widths_s, |b, _| f64::from(b.concurrency_limit)));
     metrics
 }
 
-/// Adds `from` into `into`, element by element.
-fn accumulate(into: &mut Metrics, from: &Metrics) {
-    for (name, values) in from {
+/// A client's final outcomes (what its users see).
+fn client_metrics(buckets: &[ClientBucket], widths_s: &[f64]) -> Metrics {
+    let mut metrics = Metrics::new();
+    metrics.insert("offered_per_s", series(buckets, widths_s, |b, w| rate(b.offered, w)));
+    metrics.insert("goodput_per_s", series(buckets, widths_s, |b, w| rate(b.succeeded, w)));
+    metrics.insert("degraded_per_s", series(buckets, widths_s, |b, w| rate(b.degraded, w)));
+    metrics.insert("failed_per_s", series(buckets, widths_s, |b, w| rate(b.failed, w)));
+    insert_latency(&mut metrics, buckets.iter().map(|b| b.latency_ns));
+    metrics
+}
+
+/// Adds `from` into `into`, element by element, for the named series.
+fn accumulate(into: &mut Metrics, from: &Metrics, names: &[&'static str]) {
+    for &name in names {
+        let Some(values) = from.get(name) else { continue };
         let sums = into.entry(name).or_insert_with(|| vec![0.0; values.len()]);
         for (sum, value) in sums.iter_mut().zip(values) {
             *sum += value;
         }
     }
+}
+
+/// Attempt-level series a client's node shows, summed over its calls and their fallbacks.
+const CALL_RATES: [&str; 9] = [
+    "attempts_per_s",
+    "retries_per_s",
+    "hedges_per_s",
+    "timeouts_per_s",
+    "errors_per_s",
+    "rejected_per_s",
+    "short_circuited_per_s",
+    "throttled_per_s",
+    "degraded_per_s",
+];
+
+/// The nodes whose trouble a client's requests can feel: everything its calls reach, through
+/// services' calls, load balancers and fallbacks.
+fn reached_nodes(model: &ValidScenario, client_edge: u16) -> Vec<u16> {
+    let mut reached: Vec<u16> = Vec::new();
+    let mut edges = vec![client_edge];
+    while let Some(edge) = edges.pop() {
+        let edge_model = &model.edges[usize::from(edge)];
+        if let FallbackModel::Call(fallback) = edge_model.fallback {
+            edges.push(fallback);
+        }
+        let services: Vec<u16> = match edge_model.target {
+            Target::Service(service) => vec![service],
+            Target::Balancer(balancer) => {
+                reached.push(edge_model.to_node);
+                model.balancers[usize::from(balancer)].pool.clone()
+            }
+        };
+        for service in services {
+            let service_model = &model.services[usize::from(service)];
+            if !reached.contains(&service_model.node) {
+                reached.push(service_model.node);
+                edges.extend(&service_model.calls);
+            }
+        }
+    }
+    reached
 }
 
 impl Simulation {
@@ -113,7 +192,6 @@ impl Simulation {
             })
             .collect();
 
-        // Per edge, then clients (the sum of their edges) and services.
         let edge_series: Vec<EdgeSeries> = model
             .edges
             .iter()
@@ -129,34 +207,37 @@ impl Simulation {
         let mut service_totals = Metrics::new();
         let mut total_workers = 0u32;
         for (position, node) in model.nodes.iter().enumerate() {
+            let index = usize::from(node.index);
+            let calls_from_here = || {
+                model.edges.iter().zip(&edge_series).filter(move |(edge, _)| usize::from(edge.from_node) == position)
+            };
             let metrics = match node.kind {
                 NodeKind::Client => {
-                    let calls: Vec<&EdgeSeries> = model
-                        .edges
-                        .iter()
-                        .zip(&edge_series)
-                        .filter(|(edge, _)| usize::from(edge.from_node) == position)
-                        .map(|(_, series)| series)
-                        .collect();
-                    // Rates add up over a client's calls; latency percentiles do not, so they
-                    // are kept only when the client makes a single call.
-                    let mut metrics = Metrics::new();
-                    for call in &calls {
-                        accumulate(&mut metrics, &call.metrics);
+                    let mut metrics = client_metrics(&self.series.clients[index][..buckets_done], &widths_s);
+                    for (_, call) in calls_from_here() {
+                        accumulate(&mut metrics, &call.metrics, &CALL_RATES);
                     }
-                    metrics.retain(|name, _| name.ends_with("_per_s"));
-                    accumulate(&mut system, &metrics);
-                    if let [only] = calls.as_slice() {
-                        metrics = only.metrics.clone();
-                    }
+                    let mut names: Vec<&'static str> = CALL_RATES.to_vec();
+                    names.extend(["offered_per_s", "goodput_per_s", "failed_per_s"]);
+                    accumulate(&mut system, &metrics, &names);
                     metrics
                 }
                 NodeKind::Service => {
-                    let workers = model.services[usize::from(node.index)].workers;
+                    let workers = model.services[index].workers;
                     total_workers += workers;
-                    let buckets = &self.series.services[usize::from(node.index)][..buckets_done];
-                    let metrics = service_metrics(buckets, &widths_s, workers);
-                    accumulate(&mut service_totals, &metrics);
+                    let metrics = service_metrics(&self.series.services[index][..buckets_done], &widths_s, workers);
+                    accumulate(&mut service_totals, &metrics, &["queue_depth"]);
+                    metrics
+                }
+                NodeKind::Balancer => {
+                    let mut metrics = Metrics::new();
+                    for (edge, series) in model.edges.iter().zip(&edge_series) {
+                        if usize::from(edge.to_node) == position {
+                            accumulate(&mut metrics, &series.metrics, &["attempts_per_s"]);
+                        }
+                    }
+                    let buckets = &self.series.balancers[index][..buckets_done];
+                    metrics.insert("ejected_hosts", buckets.iter().map(|b| f64::from(b.ejected_hosts)).collect());
                     metrics
                 }
             };
@@ -167,7 +248,7 @@ impl Simulation {
         };
         let busy = service_buckets(|b| b.busy_ns);
         let wasted = service_buckets(|b| b.wasted_ns);
-        system.insert("queue_depth", service_totals.remove("queue_depth").unwrap_or_default());
+        system.insert("queue_depth", service_totals.remove("queue_depth").unwrap_or_else(|| vec![0.0; buckets_done]));
         system.insert(
             "utilization",
             busy.iter()
@@ -246,34 +327,48 @@ impl Simulation {
     fn summary(&self, data_end_ns: u64) -> Summary {
         let totals = &self.totals;
         let mut latency = Histogram::new();
+        for client in &self.clients {
+            latency.merge(&client.latency);
+        }
         let mut attempt_latency = Histogram::new();
-        // The clients' latency: what users see, not the calls between services.
         for (edge, model) in self.edges.iter().zip(&self.model.edges) {
             if model.from_client {
-                latency.merge(&edge.latency);
                 attempt_latency.merge(&edge.attempt_latency);
             }
         }
-        let failed = totals.failed_timeout + totals.failed_error + totals.failed_rejected + totals.failed_deadline;
+        let failed = totals.failed_timeout
+            + totals.failed_error
+            + totals.failed_rejected
+            + totals.failed_deadline
+            + totals.failed_short_circuit
+            + totals.failed_throttled;
         let seconds = data_end_ns as f64 / NS_PER_S as f64;
+        let unfinished = totals.requests.saturating_sub(totals.succeeded + totals.degraded + failed);
         Summary {
             requests: totals.requests,
             attempts: totals.attempts,
             retries: totals.retries,
+            hedges: totals.hedges,
+            fallback_requests: totals.fallback_requests,
+            refused_before_sending: totals.refused_before_sending,
             amplification: ratio(totals.attempts as f64, totals.requests as f64),
             succeeded: totals.succeeded,
+            degraded: totals.degraded,
             failed,
             failed_timeout: totals.failed_timeout,
             failed_error: totals.failed_error,
             failed_rejected: totals.failed_rejected,
             failed_deadline: totals.failed_deadline,
-            unfinished: self.requests.iter().filter(|r| self.model.edges[usize::from(r.edge)].from_client).count()
-                as u64,
+            failed_short_circuit: totals.failed_short_circuit,
+            failed_throttled: totals.failed_throttled,
+            unfinished,
             success_ratio: ratio(totals.succeeded as f64, totals.requests as f64),
+            attempt_successes: totals.attempt_successes,
             attempt_timeouts: totals.attempt_timeouts,
             attempt_errors: totals.attempt_errors,
             attempt_rejections: totals.attempt_rejections,
             attempt_deadline_abandons: totals.attempt_deadline_abandons,
+            hedge_losers: totals.hedge_losers,
             late_responses: totals.late_responses,
             attempts_awaited_at_end: self.client_attempts().filter(|a| a.awaited).count() as u64,
             attempts_abandoned_at_end: self.client_attempts().filter(|a| !a.awaited).count() as u64,
@@ -291,21 +386,31 @@ impl Simulation {
         model
             .nodes
             .iter()
-            .map(|node| {
+            .enumerate()
+            .map(|(position, node)| {
                 let index = usize::from(node.index);
                 let detail = match node.kind {
                     NodeKind::Client => {
-                        let client = &model.clients[index];
-                        let edge = usize::from(client.edge);
-                        let buckets = self.series.edges.get(edge).map(Vec::as_slice).unwrap_or(&[]);
-                        let sum = |value: fn(&EdgeBucket) -> u64| buckets.iter().map(value).sum::<u64>();
+                        let buckets = &self.series.clients[index];
+                        let sum = |value: fn(&ClientBucket) -> u64| buckets.iter().map(value).sum::<u64>();
+                        let calls: Vec<&Vec<EdgeBucket>> = model
+                            .edges
+                            .iter()
+                            .zip(&self.series.edges)
+                            .filter(|(edge, _)| usize::from(edge.from_node) == position)
+                            .map(|(_, buckets)| buckets)
+                            .collect();
+                        let sum_calls = |value: fn(&EdgeBucket) -> u64| {
+                            calls.iter().flat_map(|buckets| buckets.iter()).map(value).sum::<u64>()
+                        };
                         NodeDetail::Client {
                             requests: sum(|b| b.offered),
-                            attempts: sum(|b| b.attempts),
+                            attempts: sum_calls(|b| b.attempts),
                             succeeded: sum(|b| b.succeeded),
+                            degraded: sum(|b| b.degraded),
                             failed: sum(|b| b.failed),
-                            timeouts: sum(|b| b.timeouts),
-                            latency_ms: self.edges.get(edge).and_then(|e| percentiles_ms(&e.latency)),
+                            timeouts: sum_calls(|b| b.timeouts),
+                            latency_ms: percentiles_ms(&self.clients[index].latency),
                         }
                     }
                     NodeKind::Service => {
@@ -323,13 +428,27 @@ impl Simulation {
                             rejected: sum(|b| b.rejected),
                             dropped: sum(|b| b.dropped),
                             expired: sum(|b| b.expired),
+                            shed: sum(|b| b.shed),
+                            cancelled: sum(|b| b.cancelled),
                             utilization: ratio(busy_ns, span_ns * f64::from(service.workers)),
                             mean_wait_ms: ratio(state.wait_ns_sum as f64, state.started as f64) / NS_PER_MS as f64,
                             mean_queue_length: ratio(sum(|b| b.queue_ns) as f64, span_ns),
                             max_queue_length: buckets.iter().map(|b| b.queue_max).max().unwrap_or(0),
-                            queued_at_end: state.queue.len() as u32,
+                            queued_at_end: state.queue.len(),
                             in_service_at_end: state.busy,
                             wasted_work_share: ratio(sum(|b| b.wasted_ns) as f64, busy_ns).min(1.0),
+                        }
+                    }
+                    NodeKind::Balancer => {
+                        let balancer = &model.balancers[index];
+                        NodeDetail::Balancer {
+                            pool: balancer
+                                .pool
+                                .iter()
+                                .map(|&service| model.node_id(model.services[usize::from(service)].node).to_string())
+                                .collect(),
+                            ejections: self.balancers[index].balancer.ejections(),
+                            no_host: self.balancers[index].no_host,
                         }
                     }
                 };
@@ -341,22 +460,25 @@ impl Simulation {
     fn verdicts(&self, buckets_done: usize, data_end_ns: u64) -> Vec<FaultVerdict> {
         let model = &self.model;
         let data_end = SimTime(data_end_ns);
+        let reach: Vec<Vec<u16>> = model.clients.iter().map(|client| reached_nodes(model, client.edge)).collect();
         model
             .faults
             .iter()
             .enumerate()
             .filter(|(_, fault)| fault.start < data_end)
             .map(|(index, fault)| {
-                // Judge the requests whose calls touch the faulted node, so a fault on one
-                // service is not diluted (or masked) by healthy traffic elsewhere.
-                let touched: Vec<&Vec<EdgeBucket>> = model
-                    .edges
+                // Judge the requests of the clients the fault can touch: the faulted client, or
+                // the clients whose calls reach the faulted node, so a fault on one part of the
+                // graph is neither diluted nor masked by healthy traffic elsewhere.
+                let touched: Vec<&Vec<ClientBucket>> = model
+                    .clients
                     .iter()
-                    .zip(&self.series.edges)
-                    .filter(|(edge, _)| edge.to_node == fault.node || edge.from_node == fault.node)
-                    .map(|(_, buckets)| buckets)
+                    .zip(&self.series.clients)
+                    .zip(&reach)
+                    .filter(|((client, _), reached)| client.node == fault.node || reached.contains(&fault.node))
+                    .map(|((_, buckets), _)| buckets)
                     .collect();
-                let sum = |value: fn(&EdgeBucket) -> u64| -> Vec<u64> {
+                let sum = |value: fn(&ClientBucket) -> u64| -> Vec<u64> {
                     (0..buckets_done).map(|b| touched.iter().map(|buckets| value(&buckets[b])).sum()).collect()
                 };
                 let (offered, succeeded) = (sum(|b| b.offered), sum(|b| b.succeeded));

@@ -1,7 +1,13 @@
 //! The live state of entities during a run.
 
+use super::queue::ServiceQueue;
 use crate::engine::Handle;
 use crate::metrics::histogram::Histogram;
+use crate::policy::balancer::Balancer;
+use crate::policy::breaker::CircuitBreaker;
+use crate::policy::budget::{RetryBudget, RetryPermit};
+use crate::policy::limiter::{ConcurrencyLimiter, TokenBucket};
+use crate::policy::queueing::{Codel, ControlledDelay};
 use crate::prelude::*;
 use crate::rng::Stream;
 use crate::scenario::{Criticality, FaultEffects};
@@ -20,13 +26,17 @@ pub(super) struct ClientState {
     pub arrivals: Stream,
     /// Closed loop: requests started by each user.
     pub requests_by_user: Vec<u32>,
+    /// End-to-end latency of this client's requests that succeeded (fallbacks included).
+    pub latency: Histogram,
+    /// The same, for the current bucket only.
+    pub bucket_latency: Histogram,
 }
 
 pub(super) struct ServiceState {
     pub busy: u32,
     /// Workers not lost to a fault.
     pub available: u32,
-    pub queue: VecDeque<Handle>,
+    pub queue: ServiceQueue,
     pub effects: FaultEffects,
     /// The service's own error rate combined with active faults'.
     pub error_rate: f64,
@@ -40,6 +50,18 @@ pub(super) struct ServiceState {
     pub slot_edges: Vec<u16>,
     pub service_times: Stream,
     pub errors: Stream,
+    pub limiter: Option<ConcurrencyLimiter>,
+    pub rate_limit: Option<TokenBucket>,
+    pub codel: Option<Codel>,
+    /// Facebook's controlled delay: drops queued work (queue management), or only says when
+    /// the queue is overloaded (the signal of adaptive LIFO).
+    pub controlled_delay: Option<ControlledDelay>,
+}
+
+pub(super) struct BalancerState {
+    pub balancer: Balancer,
+    /// Picks that found no instance to route to.
+    pub no_host: u64,
 }
 
 /// A per-attempt timeout waiting in its edge's FIFO.
@@ -60,11 +82,21 @@ pub(super) struct EdgeState {
     pub timer_armed: bool,
     pub network: Stream,
     pub jitter: Stream,
-    /// End-to-end latency of requests that succeeded.
-    pub latency: Histogram,
-    /// The same, for the current bucket only.
+    /// No budget, throttle, breaker or load balancer: attempts skip the policy checks.
+    pub plain: bool,
+    /// Adaptive throttling draws and load-balancer picks.
+    pub policy: Stream,
+    pub budget: Option<RetryBudget>,
+    pub throttle: Option<RetryBudget>,
+    pub breaker: Option<CircuitBreaker>,
+    /// Requests on this edge not finished yet (Envoy's active requests).
+    pub active_requests: u32,
+    /// Retries granted and not finished yet (Envoy's retries in flight).
+    pub retries_in_flight: u32,
+    /// Latency of the requests that succeeded in the current bucket (a client's own call
+    /// takes the client's instead: the same requests).
     pub bucket_latency: Histogram,
-    /// Latency of attempts that got a response in time.
+    /// Latency of attempts that got a response in time (clients' calls only).
     pub attempt_latency: Histogram,
 }
 
@@ -75,14 +107,19 @@ pub(super) enum Caller {
     Client { client: u16, user: Option<u32> },
     /// A service job: the attempt being served.
     Job { attempt: Handle },
+    /// Nobody: the job that made the call was cancelled.
+    Orphan,
 }
 
 /// "No deadline", in the `deadline` fields (kept as a plain time to keep attempts small).
 pub(super) const NO_DEADLINE: SimTime = SimTime::MAX;
+/// "Not routed by a load balancer", in [`Attempt::host`].
+pub(super) const NO_HOST: u16 = u16::MAX;
 
 pub(super) struct Request {
     pub edge: u16,
     pub caller: Caller,
+    /// When the caller's request began (a fallback keeps the time of the call it replaces).
     pub created_at: SimTime,
     pub attempts_made: u32,
     /// The backoff wait before the previous retry (for decorrelated jitter).
@@ -90,8 +127,62 @@ pub(super) struct Request {
     /// When the request fails whatever its attempts do ([`NO_DEADLINE`] for none).
     pub deadline: SimTime,
     pub criticality: Criticality,
-    /// The attempt the caller is waiting for, if one is out.
-    pub current: Option<Handle>,
+    /// Attempts out that the caller waits for.
+    pub outstanding: Outstanding,
+    /// What the request's latest retry cost the budget (for refunds).
+    pub last_permit: Option<RetryPermit>,
+    /// A retry was granted and has not ended yet.
+    pub retry_in_flight: bool,
+}
+
+/// The attempts of a request the caller waits for: almost always none or one, several only
+/// while hedging, so the others live behind a pointer that is usually absent.
+#[derive(Default)]
+pub(super) struct Outstanding {
+    first: Option<Handle>,
+    // A pointer (8 bytes) instead of a Vec (24) in every request: hedging is rare.
+    #[allow(clippy::box_collection)]
+    more: Option<Box<Vec<Handle>>>,
+}
+
+impl Outstanding {
+    pub fn is_empty(&self) -> bool {
+        self.first.is_none()
+    }
+
+    pub fn push(&mut self, attempt: Handle) {
+        if self.first.is_none() {
+            self.first = Some(attempt);
+        } else {
+            self.more.get_or_insert_with(Box::default).push(attempt);
+        }
+    }
+
+    /// Forgets an attempt that ended or was abandoned.
+    pub fn remove(&mut self, attempt: Handle) {
+        if self.first == Some(attempt) {
+            self.first = self.more.as_mut().and_then(|more| (!more.is_empty()).then(|| more.remove(0)));
+        } else if let Some(more) = self.more.as_mut() {
+            more.retain(|&other| other != attempt);
+        }
+    }
+
+    /// All of them, oldest first.
+    pub fn handles(&self) -> Vec<Handle> {
+        let mut all = Vec::new();
+        if let Some(first) = self.first {
+            all.push(first);
+            all.extend(self.more.iter().flat_map(|more| more.iter().copied()));
+        }
+        all
+    }
+
+    /// Takes them all, leaving none.
+    pub fn take(&mut self) -> Vec<Handle> {
+        let all = self.handles();
+        *self = Outstanding::default();
+        all
+    }
 }
 
 /// How the server answered an attempt.
@@ -102,8 +193,22 @@ pub(super) enum Answer {
     Success,
     /// Served, but failed (its own work, or a call it made).
     Error,
-    /// Refused without service: queue full, node down, or its deadline had passed.
+    /// Refused without service: queue full, node down, deadline passed.
     Rejected,
+    /// Refused for overload, with the service's pushback (retry-after hint or "do not retry").
+    Overloaded,
+}
+
+/// Where an attempt is on the server's side.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Stage {
+    /// On the way to the server.
+    Network,
+    Queued,
+    /// A worker holds it (its own work, or waiting on its calls).
+    Service,
+    /// Answered, refused or swallowed: the server is done with it.
+    Done,
 }
 
 /// A service attempt that makes calls: where its calls stand.
@@ -114,27 +219,33 @@ pub(super) struct Job {
     pub failed: u32,
     /// Set once the outcome is decided; later call outcomes are ignored.
     pub decided: bool,
+    /// Requests of calls still out (to cancel them with the job).
+    pub children: Vec<Handle>,
 }
 
 pub(super) struct Attempt {
     pub request: Handle,
     pub edge: u16,
     pub service: u16,
+    /// The pool position it was routed to, or [`NO_HOST`].
+    pub host: u16,
     pub criticality: Criticality,
+    pub stage: Stage,
+    pub answer: Answer,
+    /// The caller still waits for this attempt (false once it gave up).
+    pub awaited: bool,
+    /// Decided when service starts.
+    pub will_fail: bool,
+    /// The caller cancelled it: the server drops it where it finds it.
+    pub cancelled: bool,
+    /// Attempts admitted at the service when this one was, itself included (for limiters).
+    pub admitted_in_flight: u32,
     pub sent_at: SimTime,
-    /// The server's clock for this attempt, by stage: the arrival time while it waits, the
-    /// start time while in service, and the worker time spent on it (ns) once answered.
-    /// One field instead of three keeps attempts small: a collapsed run holds millions.
+    pub arrived_at: SimTime,
+    /// The start time while in service; the worker time spent on it (ns) once answered.
     pub server_mark: u64,
     /// The deadline propagated with the attempt ([`NO_DEADLINE`] for none).
     pub deadline: SimTime,
-    pub answer: Answer,
-    /// The caller still waits for this attempt (false after its timeout fired).
-    pub awaited: bool,
-    /// The server is done with it (answered, or swallowed).
-    pub server_done: bool,
-    /// Decided when service starts.
-    pub will_fail: bool,
     /// Present while the attempt's calls are in progress.
     pub job: Option<Box<Job>>,
 }
@@ -142,19 +253,34 @@ pub(super) struct Attempt {
 /// Whole-run counters of the clients' requests (the calls services make are counted per edge).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Totals {
+    /// Requests the clients made.
     pub requests: u64,
+    /// Fallback requests made for them after a final failure.
+    pub fallback_requests: u64,
+    /// Requests (and fallbacks) that sent no attempt at all: refused locally or already past
+    /// their deadline.
+    pub refused_before_sending: u64,
+    /// Attempts sent on the clients' calls (fallbacks included).
     pub attempts: u64,
     pub retries: u64,
+    pub hedges: u64,
     pub succeeded: u64,
+    /// Requests answered by a degraded fallback.
+    pub degraded: u64,
     pub failed_timeout: u64,
     pub failed_error: u64,
     pub failed_rejected: u64,
     pub failed_deadline: u64,
+    pub failed_short_circuit: u64,
+    pub failed_throttled: u64,
+    pub attempt_successes: u64,
     pub attempt_timeouts: u64,
     pub attempt_errors: u64,
     pub attempt_rejections: u64,
     /// Attempts the caller stopped waiting for because the request's deadline passed.
     pub attempt_deadline_abandons: u64,
+    /// Attempts of hedged requests left behind when another attempt won.
+    pub hedge_losers: u64,
     /// Responses that arrived after the caller's timeout and were discarded (all edges).
     pub late_responses: u64,
     /// Worker time spent on attempts whose caller had given up (all services).

@@ -8,23 +8,32 @@ pub fn assert_conserved(report: &RunReport, label: &str) {
     let s = &report.summary;
     assert_eq!(
         s.requests,
-        s.succeeded + s.failed + s.unfinished,
-        "{label}: requests = succeeded + failed + unfinished"
+        s.succeeded + s.degraded + s.failed + s.unfinished,
+        "{label}: requests = succeeded + degraded + failed + unfinished"
     );
     assert_eq!(
         s.failed,
-        s.failed_timeout + s.failed_error + s.failed_rejected + s.failed_deadline,
+        s.failed_timeout
+            + s.failed_error
+            + s.failed_rejected
+            + s.failed_deadline
+            + s.failed_short_circuit
+            + s.failed_throttled,
         "{label}: failures by kind"
     );
-    assert_eq!(s.attempts, s.requests + s.retries, "{label}: attempts = requests + retries");
-    // Each successful request ends with exactly one successful attempt.
+    assert_eq!(
+        s.attempts + s.refused_before_sending,
+        s.requests + s.fallback_requests + s.retries + s.hedges,
+        "{label}: attempts = first attempts + retries + hedges"
+    );
     assert_eq!(
         s.attempts,
-        s.succeeded
+        s.attempt_successes
             + s.attempt_errors
             + s.attempt_rejections
             + s.attempt_timeouts
             + s.attempt_deadline_abandons
+            + s.hedge_losers
             + s.attempts_awaited_at_end,
         "{label}: every attempt ends once for its caller"
     );
@@ -36,6 +45,8 @@ pub fn assert_conserved(report: &RunReport, label: &str) {
             rejected,
             dropped,
             expired,
+            shed,
+            cancelled,
             queued_at_end,
             in_service_at_end,
             ..
@@ -43,7 +54,14 @@ pub fn assert_conserved(report: &RunReport, label: &str) {
         {
             assert_eq!(
                 arrivals,
-                completed + rejected + dropped + expired + u64::from(queued_at_end) + u64::from(in_service_at_end),
+                completed
+                    + rejected
+                    + dropped
+                    + expired
+                    + shed
+                    + cancelled
+                    + u64::from(queued_at_end)
+                    + u64::from(in_service_at_end),
                 "{label}: every arrival at {} ends once for the server",
                 node.id
             );

@@ -29,6 +29,106 @@ fn dist() -> impl Strategy<Value = Value> {
     ]
 }
 
+/// Client-side policies merged into a call: budget, throttle, breaker, hedging (instead of
+/// retries), fallback, cancellation.
+fn call_policies(services: usize) -> impl Strategy<Value = Value> {
+    let budget = prop_oneof![
+        Just(Value::Null),
+        Just(json!({ "aws_standard": { "capacity": 50 } })),
+        Just(json!({ "grpc": {} })),
+        Just(json!({ "percentage": { "ratio": 0.1, "window": "2s" } })),
+        Just(json!({ "envoy": {} })),
+    ];
+    let breaker = prop_oneof![
+        Just(Value::Null),
+        Just(json!("hystrix")),
+        Just(json!({ "consecutive_failures": { "threshold": 3, "open_for": "500ms" } })),
+        Just(
+            json!({ "failure_rate": { "window_calls": 20, "min_calls": 10, "open_for": "1s", "half_open_trials": 3 } })
+        ),
+        Just(json!({ "failure_rate": { "window": "2s", "min_calls": 5 } })),
+    ];
+    let fallback = prop_oneof![
+        Just(Value::Null),
+        Just(json!("degraded")),
+        (0..services).prop_map(|s| json!({ "call": { "to": format!("s{s}"), "timeout": "50ms" } }))
+    ];
+    (
+        budget,
+        any::<bool>(),
+        breaker,
+        proptest::option::of((duration_ms(1, 40), 2u32..4, any::<bool>())),
+        fallback,
+        any::<bool>(),
+    )
+        .prop_map(|(budget, throttle, breaker, hedge, fallback, cancel)| {
+            let mut policies = json!({});
+            if !budget.is_null() {
+                policies["budget"] = budget;
+            }
+            if throttle {
+                policies["throttle"] = json!({ "window": "5s" });
+            }
+            if !breaker.is_null() {
+                policies["breaker"] = breaker;
+            }
+            if let Some((delay, max_attempts, cancel_losers)) = hedge {
+                policies["hedge"] =
+                    json!({ "delay": delay, "max_attempts": max_attempts, "cancel_losers": cancel_losers && cancel });
+            }
+            if !fallback.is_null() {
+                policies["fallback"] = fallback;
+            }
+            if cancel {
+                policies["cancel_on_give_up"] = json!(true);
+            }
+            policies
+        })
+}
+
+/// Server-side policies merged into a service.
+fn service_policies() -> impl Strategy<Value = Value> {
+    let limit = prop_oneof![
+        Just(Value::Null),
+        (1u32..30).prop_map(|limit| json!({ "static": { "limit": limit } })),
+        Just(json!({ "aimd": { "timeout": "50ms" } })),
+        Just(json!({ "vegas": {} })),
+        Just(json!({ "gradient2": { "max": 50 } })),
+        Just(json!({ "envoy_gradient": {} })),
+    ];
+    let discipline = prop_oneof![Just("fifo"), Just("lifo"), Just("adaptive_lifo"), Just("priority")];
+    let management = prop_oneof![Just("none"), Just("codel"), Just("controlled_delay")];
+    (
+        limit,
+        proptest::option::of(10.0f64..2000.0),
+        proptest::option::of(0u32..50),
+        discipline,
+        management,
+        proptest::option::of(proptest::option::of(duration_ms(0, 500))),
+    )
+        .prop_map(|(limit, rate_limit, shed_above, discipline, management, pushback)| {
+            let mut admission = json!({});
+            if !limit.is_null() {
+                admission["concurrency_limit"] = limit;
+            }
+            if let Some(rate) = rate_limit {
+                admission["rate_limit"] = json!({ "rate_per_s": rate });
+            }
+            if let Some(above) = shed_above {
+                admission["shed_sheddable_above"] = json!(above);
+            }
+            let mut policies =
+                json!({ "admission": admission, "queue": { "discipline": discipline, "management": management } });
+            if let Some(pushback) = pushback {
+                policies["pushback"] = match pushback {
+                    Some(after) => json!({ "retry_after": after }),
+                    None => json!({}),
+                };
+            }
+            policies
+        })
+}
+
 fn retry() -> impl Strategy<Value = Value> {
     let backoff = prop_oneof![
         Just(json!("none")),
@@ -58,8 +158,14 @@ prop_compose! {
         delay in proptest::option::of(dist()),
         retry in proptest::option::of(retry()),
         change in proptest::option::of((1u64..10, 0.0f64..3000.0)),
+        policies in call_policies(services),
+        criticality in prop_oneof![Just("critical_plus"), Just("critical"), Just("sheddable_plus"), Just("sheddable")],
+        via_balancer in any::<bool>(),
     ) -> Value {
-        let mut call = json!({ "to": format!("s{target}") });
+        let to = if via_balancer { "lb".to_string() } else { format!("s{target}") };
+        let mut call = json!({ "to": to });
+        crate::merge(&mut call, policies);
+        if call.get("hedge").is_some() && retry.is_some() { call.as_object_mut().unwrap().remove("hedge"); }
         if let Some(timeout) = timeout { call["timeout"] = json!(timeout); }
         if let Some(delay) = delay { call["network_delay"] = delay; }
         if let Some(retry) = retry { call["retry"] = retry; }
@@ -71,10 +177,11 @@ prop_compose! {
                 // case the limits test covers); here users always think a little.
                 let think = think.unwrap_or_else(|| json!({ "exponential": { "mean": "10ms" } }));
                 let think = if think.get("exponential").is_some() { think } else { json!({ "exponential": { "mean": "5ms" } }) };
-                json!({ "kind": "client", "id": format!("c{index}"), "users": users, "think_time": think, "calls": [call] })
+                json!({ "kind": "client", "id": format!("c{index}"), "users": users, "think_time": think,
+                        "criticality": criticality, "calls": [call] })
             }
             None => {
-                let mut node = json!({ "kind": "client", "id": format!("c{index}"), "rate": rate,
+                let mut node = json!({ "kind": "client", "id": format!("c{index}"), "rate": rate, "criticality": criticality,
                     "arrivals": if constant { "constant" } else { "poisson" }, "calls": [call] });
                 if let Some((at_s, rate)) = change { node["rate_changes"] = json!([{ "at": format!("{at_s}s"), "rate": rate }]); }
                 node
@@ -96,11 +203,19 @@ prop_compose! {
         parallel in any::<bool>(),
         complete_on in 0u32..3,
         drop_expired in any::<bool>(),
+        policies in proptest::option::of(service_policies()),
+        call_budget in proptest::option::of(prop_oneof![Just(json!({ "grpc": {} })), Just(json!({ "aws_standard": {} }))]),
+        call_breaker in any::<bool>(),
+        cancel in any::<bool>(),
     ) -> Value {
         let mut queue = json!({ "discipline": if lifo { "lifo" } else { "fifo" } });
         if let Some(capacity) = capacity { queue["capacity"] = json!(capacity); }
         let mut node = json!({ "kind": "service", "id": format!("s{index}"), "workers": workers, "queue": queue,
             "service_time": service_time, "error_rate": error_rate, "drop_expired": drop_expired });
+        if let Some(mut policies) = policies {
+            if let Some(capacity) = capacity { policies["queue"]["capacity"] = json!(capacity); }
+            crate::merge(&mut node, policies);
+        }
         let callable = services - index - 1;
         if callable > 0 && !calls.is_empty() {
             let mut slots = 0;
@@ -110,6 +225,9 @@ prop_compose! {
                     "deadline": { "propagate": propagate } });
                 if let Some(timeout) = timeout { call["timeout"] = json!(timeout); }
                 if let Some(retry) = retry { call["retry"] = retry; }
+                if let Some(budget) = &call_budget { call["budget"] = budget.clone(); }
+                if call_breaker { call["breaker"] = json!({ "consecutive_failures": { "threshold": 5, "open_for": "200ms" } }); }
+                if cancel { call["cancel_on_give_up"] = json!(true); }
                 call
             }).collect();
             node["calls"] = Value::Array(calls);
@@ -150,7 +268,13 @@ fn scenario() -> impl Strategy<Value = Value> {
         let service_nodes: Vec<_> = (0..services).map(|index| service(index, services)).collect();
         (client_nodes, service_nodes, proptest::collection::vec(fault(clients, services), 0..3), 1u64..6, any::<u32>())
             .prop_map(|(mut nodes, services, mut faults, duration_s, seed)| {
+                let pool: Vec<String> = (0..services.len()).map(|s| format!("s{s}")).collect();
                 nodes.extend(services);
+                let balancer_policy =
+                    ["round_robin", "random", "least_outstanding", "power_of_two_choices", "peak_ewma"]
+                        [seed as usize % 5];
+                nodes.push(json!({ "kind": "load_balancer", "id": "lb", "pool": pool, "policy": balancer_policy,
+                    "outlier_detection": { "consecutive_errors": 3, "always_eject_one_host": true } }));
                 // Surges apply to open-loop clients only.
                 faults.retain(|fault| {
                     fault.get("surge").is_none()
