@@ -17,6 +17,12 @@ pub const PRESETS: &[Preset] = &[
     Preset { name: "healthy-70", json: include_str!("../presets/healthy-70.json") },
     Preset { name: "fifo-vs-lifo", json: include_str!("../presets/fifo-vs-lifo.json") },
     Preset { name: "jitter-compared", json: include_str!("../presets/jitter-compared.json") },
+    Preset { name: "backoff-contention", json: include_str!("../presets/backoff-contention.json") },
+    Preset { name: "budget-vs-breaker", json: include_str!("../presets/budget-vs-breaker.json") },
+    Preset { name: "layered-retries", json: include_str!("../presets/layered-retries.json") },
+    Preset { name: "lifo-controlled-delay", json: include_str!("../presets/lifo-controlled-delay.json") },
+    Preset { name: "hedged-fanout", json: include_str!("../presets/hedged-fanout.json") },
+    Preset { name: "load-balancing", json: include_str!("../presets/load-balancing.json") },
 ];
 
 pub fn find(name: &str) -> Option<&'static Preset> {

@@ -76,6 +76,8 @@ pub struct Summary {
     pub attempts_abandoned_at_end: u64,
     pub offered_per_s: f64,
     pub goodput_per_s: f64,
+    /// When the last request ended, in seconds (for a fixed batch: how long it took).
+    pub last_outcome_s: f64,
     /// End-to-end latency of requests that succeeded (fallbacks included).
     pub latency_ms: Option<Percentiles>,
     /// Latency of the clients' attempts answered in time.

@@ -348,6 +348,11 @@ pub struct ServiceNode {
     /// Drop queued attempts whose propagated deadline has passed instead of serving them.
     #[serde(default, skip_serializing_if = "is_false")]
     pub drop_expired: bool,
+    /// A contended record: each attempt is an optimistic read-modify-write of one shared row,
+    /// reading its version when service starts and writing at the end; the write fails (an
+    /// error) if another attempt wrote in between (the AWS backoff study's contention).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub write_conflicts: bool,
     /// Admission control: concurrency limits, rate limits, shedding.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub admission: Option<Admission>,

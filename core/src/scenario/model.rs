@@ -174,6 +174,7 @@ pub struct ServiceModel {
     /// Calls made per attempt, counts included.
     pub call_slots: u32,
     pub drop_expired: bool,
+    pub write_conflicts: bool,
     pub management: QueueManagement,
     pub limiter: Option<LimiterConfig>,
     /// Token bucket: (capacity, refill per second).

@@ -315,6 +315,7 @@ pub fn validate(scenario: Scenario) -> Result<ValidScenario, ScenarioErrors> {
                     complete_on: service.complete_on,
                     call_slots,
                     drop_expired: service.drop_expired,
+                    write_conflicts: service.write_conflicts,
                     management: service.queue.management.clone(),
                     limiter: admission.concurrency_limit.as_ref().map(|limit| {
                         policies::limiter(&mut check, &format!("{path}.admission.concurrency_limit"), limit)

@@ -673,6 +673,7 @@ impl Simulation {
         }
         match request.caller {
             Caller::Client { client, user } => {
+                self.totals.last_outcome_at = self.now;
                 let bucket = self.client_bucket(client);
                 match outcome {
                     Outcome::Success => bucket.succeeded += 1,

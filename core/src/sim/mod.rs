@@ -190,6 +190,8 @@ impl Simulation {
                     .collect(),
                 service_times: Stream::new(seed, service.service_time_stream_id),
                 errors: Stream::new(seed, service.error_stream_id),
+                version: 0,
+                read_versions: BTreeMap::new(),
                 limiter: service.limiter.clone().map(ConcurrencyLimiter::new),
                 rate_limit: service.rate_limit.map(|(capacity, rate_per_s)| TokenBucket::new(capacity, rate_per_s)),
                 codel: (service.management == QueueManagement::Codel).then(Codel::rfc8289),

@@ -374,6 +374,7 @@ impl Simulation {
             attempts_abandoned_at_end: self.client_attempts().filter(|a| !a.awaited).count() as u64,
             offered_per_s: ratio(totals.requests as f64, seconds),
             goodput_per_s: ratio(totals.succeeded as f64, seconds),
+            last_outcome_s: totals.last_outcome_at.as_secs_f64(),
             latency_ms: percentiles_ms(&latency),
             attempt_latency_ms: percentiles_ms(&attempt_latency),
             wasted_work_share: ratio(totals.wasted_ns as f64, totals.busy_ns as f64).min(1.0),

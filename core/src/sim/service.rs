@@ -149,6 +149,9 @@ impl Simulation {
         }
         duration = duration + state.effects.added_latency;
         let will_fail = state.errors.chance(state.error_rate);
+        if self.model.services[index].write_conflicts {
+            state.read_versions.insert(attempt_handle, state.version);
+        }
         if let Some(attempt) = self.attempts.get_mut(attempt_handle) {
             state.wait_ns_sum += u128::from(now.since(attempt.arrived_at).0);
             attempt.server_mark = now.0;
@@ -258,6 +261,16 @@ impl Simulation {
         let now = self.now;
         let Some(attempt) = self.attempts.get_mut(attempt_handle) else { return };
         let service = attempt.service;
+        let mut failed = failed;
+        let state = &mut self.services[usize::from(service)];
+        if let Some(read) = state.read_versions.remove(&attempt_handle) {
+            // Optimistic concurrency: the write commits only if nobody wrote since the read.
+            if failed || read != state.version {
+                failed = true;
+            } else {
+                state.version += 1;
+            }
+        }
         attempt.server_mark = now.since(SimTime(attempt.server_mark)).0;
         let (rtt, in_flight) = (now.since(attempt.arrived_at), attempt.admitted_in_flight);
         let index = usize::from(service);
@@ -453,6 +466,7 @@ impl Simulation {
             }
             Stage::Service => {
                 let worked_ns = now.since(SimTime(attempt.server_mark)).0;
+                self.services[index].read_versions.remove(&attempt_handle);
                 let children = attempt.job.take().map(|job| job.children).unwrap_or_default();
                 self.attempts.remove(attempt_handle);
                 self.integrate_levels(index, now);

@@ -50,6 +50,10 @@ pub(super) struct ServiceState {
     pub slot_edges: Vec<u16>,
     pub service_times: Stream,
     pub errors: Stream,
+    /// Write conflicts: writes committed so far (the record's version)...
+    pub version: u64,
+    /// ...and the version each attempt in service read when it started.
+    pub read_versions: BTreeMap<Handle, u64>,
     pub limiter: Option<ConcurrencyLimiter>,
     pub rate_limit: Option<TokenBucket>,
     pub codel: Option<Codel>,
@@ -279,6 +283,8 @@ pub struct Totals {
     pub attempt_rejections: u64,
     /// Attempts the caller stopped waiting for because the request's deadline passed.
     pub attempt_deadline_abandons: u64,
+    /// When the last client request ended (how long a fixed batch of work took).
+    pub last_outcome_at: SimTime,
     /// Attempts of hedged requests left behind when another attempt won.
     pub hedge_losers: u64,
     /// Responses that arrived after the caller's timeout and were discarded (all edges).

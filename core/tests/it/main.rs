@@ -5,6 +5,7 @@ mod conservation;
 mod determinism;
 mod fidelity;
 mod limits;
+mod policies;
 mod presets;
 mod properties;
 mod scenario_errors;
@@ -57,6 +58,8 @@ pub struct ServiceSummary {
     pub failed: u64,
     pub rejected: u64,
     pub dropped: u64,
+    pub shed: u64,
+    pub cancelled: u64,
     pub queued_at_end: u32,
     pub in_service_at_end: u32,
     pub utilization: f64,
@@ -73,6 +76,8 @@ pub fn service(report: &RunReport, id: &str) -> ServiceSummary {
             failed,
             rejected,
             dropped,
+            shed,
+            cancelled,
             queued_at_end,
             in_service_at_end,
             utilization,
@@ -85,6 +90,8 @@ pub fn service(report: &RunReport, id: &str) -> ServiceSummary {
             failed,
             rejected,
             dropped,
+            shed,
+            cancelled,
             queued_at_end,
             in_service_at_end,
             utilization,
