@@ -39,9 +39,14 @@ pub fn command_bench(args: &[String]) -> Result<(), String> {
             other => return Err(format!("bench: unexpected argument {other:?}")),
         }
     }
-    println!(
+    say!(
         "{:<14} {:>10} {:>12} {:>14} {:>16} {:>12}",
-        "scenario", "attempts", "events", "median wall s", "attempts/s", "max queue"
+        "scenario",
+        "attempts",
+        "events",
+        "median wall s",
+        "attempts/s",
+        "max queue"
     );
     for (name, json) in BENCH_SCENARIOS {
         if only.as_deref().is_some_and(|only| only != name) {
@@ -70,7 +75,7 @@ pub fn command_bench(args: &[String]) -> Result<(), String> {
             })
             .max()
             .unwrap_or(0);
-        println!(
+        say!(
             "{:<14} {:>10} {:>12} {:>14.3} {:>16.0} {:>12}",
             name,
             attempts,
@@ -80,11 +85,11 @@ pub fn command_bench(args: &[String]) -> Result<(), String> {
             max_queue
         );
         if let Some(reason) = report.stop_reason {
-            println!("  note: {reason}");
+            say!("  note: {reason}");
         }
     }
     if let Some(kib) = peak_rss_kib() {
-        println!("peak resident memory of this process: {:.1} MiB", kib as f64 / 1024.0);
+        say!("peak resident memory of this process: {:.1} MiB", kib as f64 / 1024.0);
     }
     Ok(())
 }

@@ -3,6 +3,27 @@
 //! Only this binary turns errors into messages and exit codes:
 //! 0 success, 1 bad usage, 2 invalid scenario, 3 file error.
 
+/// Writes a line to stdout; when stdout is gone (a closed pipe, as in `stormglass ... | head`),
+/// stops quietly instead of panicking.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if writeln!(std::io::stdout(), $($arg)*).is_err() {
+            std::process::exit(0);
+        }
+    }};
+}
+
+/// [`say!`] without the newline.
+macro_rules! say_raw {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if write!(std::io::stdout(), $($arg)*).is_err() {
+            std::process::exit(0);
+        }
+    }};
+}
+
 mod bench;
 mod csv;
 
@@ -61,23 +82,23 @@ fn run(args: &[String]) -> Result<(), Failure> {
         "presets" => {
             for preset in PRESETS {
                 let name = parse_scenario_format(preset.json).map(|s| s.name).unwrap_or_default();
-                println!("{:<22} {}", preset.name, name);
+                say!("{:<22} {}", preset.name, name);
             }
             Ok(())
         }
         "preset" => {
             let name = rest.first().ok_or_else(|| Failure::Usage("preset: missing NAME".into()))?;
-            print!("{}", preset_json(name)?);
+            say_raw!("{}", preset_json(name)?);
             Ok(())
         }
         "schema" => {
             let schema = schemars::schema_for!(Scenario);
-            println!("{}", serde_json::to_string_pretty(&schema).unwrap_or_default());
+            say!("{}", serde_json::to_string_pretty(&schema).unwrap_or_default());
             Ok(())
         }
         "bench" => bench::command_bench(rest).map_err(Failure::Usage),
         "help" | "--help" | "-h" => {
-            print!("{USAGE}");
+            say_raw!("{USAGE}");
             Ok(())
         }
         other => Err(Failure::Usage(format!("unknown command {other:?}"))),
@@ -164,7 +185,7 @@ fn command_run(args: &[String]) -> Result<(), Failure> {
         eprintln!("warning: {message}");
     }
     let output = if options.full { serde_json::to_string_pretty(&report) } else { summary_json(&report) };
-    println!("{}", output.map_err(|e| Failure::File(format!("cannot write the report: {e}")))?);
+    say!("{}", output.map_err(|e| Failure::File(format!("cannot write the report: {e}")))?);
     Ok(())
 }
 
@@ -203,7 +224,7 @@ fn summary_json(report: &RunReport) -> Result<String, serde_json::Error> {
 fn command_validate(args: &[String]) -> Result<(), Failure> {
     let path = args.first().ok_or_else(|| Failure::Usage("validate: missing FILE".into()))?;
     let model = load(&read_text(path)?, path)?;
-    println!(
+    say!(
         "{path}: valid: {} nodes, {} faults, {} of simulated time, seed {}",
         model.nodes.len(),
         model.faults.len(),
