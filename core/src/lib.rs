@@ -24,6 +24,7 @@ mod prelude {
 }
 
 pub mod digest;
+pub mod components;
 pub mod dist;
 pub mod engine;
 pub mod limits;
