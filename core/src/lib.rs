@@ -23,8 +23,8 @@ mod prelude {
     pub use alloc::vec::Vec;
 }
 
-pub mod digest;
 pub mod components;
+pub mod digest;
 pub mod dist;
 pub mod engine;
 pub mod limits;

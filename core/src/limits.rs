@@ -38,6 +38,10 @@ pub const BUCKETS_DEFAULT_MAX: u64 = 2_000;
 
 /// Highest request rate of a client, per second.
 pub const RATE_PER_S_MAX: f64 = 10_000_000.0;
+/// Longest visibility timeout of a queue (SQS: 12 hours).
+pub const VISIBILITY_TIMEOUT_MAX: SimDuration = SimDuration(12 * 3_600 * NS_PER_S);
+/// Longest retention of a queue (SQS: 14 days).
+pub const RETENTION_MAX: SimDuration = SimDuration(14 * 24 * 3_600 * NS_PER_S);
 /// Most users of a closed-loop client.
 pub const USERS_MAX: u32 = 1_000_000;
 /// Most calls a service makes per attempt (distinct call edges).

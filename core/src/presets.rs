@@ -23,6 +23,8 @@ pub const PRESETS: &[Preset] = &[
     Preset { name: "lifo-controlled-delay", json: include_str!("../presets/lifo-controlled-delay.json") },
     Preset { name: "hedged-fanout", json: include_str!("../presets/hedged-fanout.json") },
     Preset { name: "load-balancing", json: include_str!("../presets/load-balancing.json") },
+    Preset { name: "poison-dlq", json: include_str!("../presets/poison-dlq.json") },
+    Preset { name: "visibility-duplicates", json: include_str!("../presets/visibility-duplicates.json") },
 ];
 
 pub fn find(name: &str) -> Option<&'static Preset> {

@@ -131,6 +131,13 @@ pub enum NodeDetail {
         shed: u64,
         /// Cancelled by their callers.
         cancelled: u64,
+        /// Side effects applied once, applied again (duplicates), suppressed by idempotency.
+        effects: u64,
+        duplicate_effects: u64,
+        deduplicated: u64,
+        /// Queue messages processed as a consumer, and those that failed.
+        messages_processed: u64,
+        messages_failed: u64,
         /// Busy worker time / available worker time.
         utilization: f64,
         /// Mean time from arrival to start of service, of attempts that started.
@@ -143,6 +150,19 @@ pub enum NodeDetail {
         /// Attempts in service at the end.
         in_service_at_end: u32,
         wasted_work_share: f64,
+    },
+    Queue {
+        sent: u64,
+        received: u64,
+        /// Receives of a message received before.
+        redeliveries: u64,
+        deleted: u64,
+        /// Moved to the dead-letter queue.
+        dead_lettered: u64,
+        /// Dropped for age.
+        expired: u64,
+        visible_at_end: u32,
+        in_flight_at_end: u32,
     },
     Balancer {
         pool: Vec<String>,

@@ -6,4 +6,4 @@ pub mod recovery;
 pub mod series;
 
 pub use histogram::Histogram;
-pub use series::{BalancerBucket, ClientBucket, EdgeBucket, Series, ServiceBucket, SystemBucket};
+pub use series::{BalancerBucket, ClientBucket, EdgeBucket, QueueBucket, Series, ServiceBucket, SystemBucket};

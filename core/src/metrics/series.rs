@@ -57,6 +57,14 @@ pub struct ServiceBucket {
     pub cancelled: u64,
     /// The concurrency limit at the end of the bucket (0 without a limiter).
     pub concurrency_limit: u32,
+    /// Side effects applied for the first time, applied again (duplicates), suppressed by an
+    /// idempotency key.
+    pub effects: u64,
+    pub duplicate_effects: u64,
+    pub deduplicated: u64,
+    /// Queue messages processed by this consumer, and those that failed.
+    pub messages_processed: u64,
+    pub messages_failed: u64,
     /// Integral of busy workers over the bucket, in worker-nanoseconds.
     pub busy_ns: u64,
     /// Integral of queue length over the bucket, in attempt-nanoseconds.
@@ -94,6 +102,27 @@ pub struct ClientBucket {
     pub latency_ns: Option<[u64; 4]>,
 }
 
+/// A queue during one bucket.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct QueueBucket {
+    pub sent: u64,
+    pub received: u64,
+    /// Receives of messages received before.
+    pub redeliveries: u64,
+    pub deleted: u64,
+    /// Moved to the dead-letter queue.
+    pub dead_lettered: u64,
+    /// Dropped for age (retention).
+    pub expired: u64,
+    /// Messages visible, in flight, and the age of the oldest visible one at the end of the bucket.
+    pub visible_end: u32,
+    pub in_flight_end: u32,
+    pub oldest_age_ns: u64,
+    /// Age at processing (send to receive) percentiles ([`LATENCY_QUANTILES`]) of the messages
+    /// received in the bucket.
+    pub age_ns: Option<[u64; 4]>,
+}
+
 /// A load balancer during one bucket.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct BalancerBucket {
@@ -113,6 +142,7 @@ pub struct Series {
     pub edges: Vec<Vec<EdgeBucket>>,
     pub services: Vec<Vec<ServiceBucket>>,
     pub balancers: Vec<Vec<BalancerBucket>>,
+    pub queues: Vec<Vec<QueueBucket>>,
     pub system: Vec<SystemBucket>,
 }
 
@@ -124,6 +154,7 @@ impl Series {
         edge_count: usize,
         service_count: usize,
         balancer_count: usize,
+        queue_count: usize,
     ) -> Series {
         let buckets = bucket_count as usize;
         Series {
@@ -133,6 +164,7 @@ impl Series {
             edges: vec![vec![EdgeBucket::default(); buckets]; edge_count],
             services: vec![vec![ServiceBucket::default(); buckets]; service_count],
             balancers: vec![vec![BalancerBucket::default(); buckets]; balancer_count],
+            queues: vec![vec![QueueBucket::default(); buckets]; queue_count],
             system: vec![SystemBucket::default(); buckets],
         }
     }

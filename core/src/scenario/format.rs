@@ -83,6 +83,8 @@ pub enum Node {
     Service(ServiceNode),
     /// Routes attempts to a pool of services.
     LoadBalancer(BalancerNode),
+    /// A message queue (SQS-like): producers send to it, consumer services poll it.
+    Queue(QueueNode),
 }
 
 impl Node {
@@ -91,6 +93,7 @@ impl Node {
             Node::Client(client) => &client.id,
             Node::Service(service) => &service.id,
             Node::LoadBalancer(balancer) => &balancer.id,
+            Node::Queue(queue) => &queue.id,
         }
     }
 }
@@ -360,6 +363,67 @@ pub struct ServiceNode {
     /// instead of a plain rejection.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pushback: Option<Pushback>,
+    /// Poll a queue: idle workers receive batches of messages and process them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consumes: Option<Consumer>,
+    /// The work has side effects (a payment, an email): each request's effect is counted, and
+    /// repeats of the same request (retries, redeliveries, hedges) are duplicates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub side_effects: Option<SideEffects>,
+}
+
+/// A service polling a queue.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Consumer {
+    /// Id of the queue node.
+    pub queue: String,
+    /// Messages received per poll (1 to 10, as SQS ReceiveMessage). Default 10.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_size: Option<u32>,
+    /// Report which messages of a batch failed, so the others are deleted. Off: one failure
+    /// returns the whole batch to the queue.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub partial_batch_failures: bool,
+}
+
+/// Side effects and their protection.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SideEffects {
+    /// An idempotency key remembered this long: a repeat within it is answered without
+    /// applying the effect again. Default: no idempotency (repeats apply again).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotency_window: Option<Duration>,
+}
+
+/// A message queue with the delivery semantics of an Amazon SQS standard queue: at least once,
+/// a visibility timeout, redelivery, a dead-letter queue after too many receives, retention.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct QueueNode {
+    /// Unique node id.
+    pub id: String,
+    /// A received message stays invisible this long; not deleted by then, it is delivered
+    /// again. Default 30s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visibility_timeout: Option<Duration>,
+    /// Receives before a message moves to the dead-letter queue (1 to 1000). Needs
+    /// `dead_letter`. Default: unlimited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_receive_count: Option<u32>,
+    /// Id of the queue node that takes messages over `max_receive_count`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dead_letter: Option<String>,
+    /// Messages older than this are dropped. Default 4 days (SQS allows 60s to 14 days).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention: Option<Duration>,
+    /// Share of the messages sent whose processing always fails (poison messages).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub poison_rate: f64,
 }
 
 /// A load balancer: routes each attempt to one service of its pool.

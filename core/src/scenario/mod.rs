@@ -88,13 +88,15 @@ fn node_from_value(value: &Value, path: &str) -> Result<Node, ScenarioErrors> {
         Some("client") => deserialize_at(path, &fields).map(Node::Client),
         Some("service") => deserialize_at(path, &fields).map(Node::Service),
         Some("load_balancer") => deserialize_at(path, &fields).map(Node::LoadBalancer),
+        Some("queue") => deserialize_at(path, &fields).map(Node::Queue),
         Some(other) => Err(shape_error(
             format!("{path}.kind"),
-            format!("unknown variant `{other}`, expected `client`, `service` or `load_balancer`"),
+            format!("unknown variant `{other}`, expected `client`, `service`, `load_balancer` or `queue`"),
         )),
-        None => {
-            Err(shape_error(format!("{path}.kind"), "missing: expected \"client\", \"service\" or \"load_balancer\""))
-        }
+        None => Err(shape_error(
+            format!("{path}.kind"),
+            "missing: expected \"client\", \"service\", \"load_balancer\" or \"queue\"",
+        )),
     }
 }
 

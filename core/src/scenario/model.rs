@@ -27,6 +27,7 @@ pub struct ValidScenario {
     pub clients: Vec<ClientModel>,
     pub services: Vec<ServiceModel>,
     pub balancers: Vec<BalancerModel>,
+    pub queues: Vec<QueueModel>,
     pub edges: Vec<EdgeModel>,
     pub faults: Vec<FaultModel>,
 }
@@ -36,6 +37,7 @@ pub enum NodeKind {
     Client,
     Service,
     Balancer,
+    Queue,
 }
 
 impl NodeKind {
@@ -44,6 +46,7 @@ impl NodeKind {
             NodeKind::Client => "client",
             NodeKind::Service => "service",
             NodeKind::Balancer => "load_balancer",
+            NodeKind::Queue => "queue",
         }
     }
 }
@@ -119,6 +122,8 @@ pub enum Target {
     Service(u16),
     /// A load balancer, which picks a service of its pool for each attempt.
     Balancer(u16),
+    /// A queue: the attempt sends a message.
+    Queue(u16),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -182,8 +187,27 @@ pub struct ServiceModel {
     pub shed_sheddable_above: Option<u32>,
     /// Answer overload refusals as "overloaded", with this retry-after hint if any.
     pub pushback: Option<Option<SimDuration>>,
+    pub consumer: Option<ConsumerModel>,
+    /// Side effects are counted; `Some(window)` deduplicates repeats within it.
+    pub side_effects: Option<Option<SimDuration>>,
     pub service_time_stream_id: u64,
     pub error_stream_id: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConsumerModel {
+    pub queue: u16,
+    pub batch_size: u32,
+    pub partial_batch_failures: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct QueueModel {
+    pub node: u16,
+    pub broker: crate::components::broker::BrokerConfig,
+    pub dead_letter: Option<u16>,
+    pub poison_rate: f64,
+    pub poison_stream_id: u64,
 }
 
 #[derive(Clone, Debug)]

@@ -8,6 +8,7 @@ use super::format::*;
 use super::model::*;
 use super::policies::Fallback;
 use super::validate_policies as policies;
+use crate::components::broker::BrokerConfig;
 use crate::dist::DistModel;
 use crate::limits::*;
 use crate::prelude::*;
@@ -190,7 +191,7 @@ pub fn validate(scenario: Scenario) -> Result<ValidScenario, ScenarioErrors> {
     }
     let mut index_of_id: BTreeMap<&str, u16> = BTreeMap::new();
     let mut nodes = Vec::new();
-    let (mut client_count, mut service_count, mut balancer_count) = (0u16, 0u16, 0u16);
+    let (mut client_count, mut service_count, mut balancer_count, mut queue_count) = (0u16, 0u16, 0u16, 0u16);
     for (position, node) in scenario.nodes.iter().take(NODES_MAX).enumerate() {
         let id = node.id();
         let path = format!("nodes[{position}].id");
@@ -209,6 +210,7 @@ pub fn validate(scenario: Scenario) -> Result<ValidScenario, ScenarioErrors> {
             Node::Client(_) => (NodeKind::Client, post_increment(&mut client_count)),
             Node::Service(_) => (NodeKind::Service, post_increment(&mut service_count)),
             Node::LoadBalancer(_) => (NodeKind::Balancer, post_increment(&mut balancer_count)),
+            Node::Queue(_) => (NodeKind::Queue, post_increment(&mut queue_count)),
         };
         nodes.push(NodeModel { id: id.to_string(), kind, index });
     }
@@ -219,6 +221,7 @@ pub fn validate(scenario: Scenario) -> Result<ValidScenario, ScenarioErrors> {
     let mut clients = Vec::new();
     let mut services = Vec::new();
     let mut balancers = Vec::new();
+    let mut queues = Vec::new();
     let mut edges = Vec::new();
     for (position, node) in scenario.nodes.iter().take(NODES_MAX).enumerate() {
         let path = format!("nodes[{position}]");
@@ -269,6 +272,37 @@ pub fn validate(scenario: Scenario) -> Result<ValidScenario, ScenarioErrors> {
                 check.probability(&format!("{path}.error_rate"), service.error_rate);
                 let service_time = check.dist(&format!("{path}.service_time"), &service.service_time, false);
                 let admission = service.admission.clone().unwrap_or_default();
+                let consumer = service.consumes.as_ref().and_then(|consumer| {
+                    let consumer_path = format!("{path}.consumes");
+                    if !service.calls.is_empty() {
+                        check.fail(
+                            &consumer_path,
+                            Kind::Invalid,
+                            "expected a consumer without calls: a consumer's work is its own in this version",
+                        );
+                    }
+                    let batch_size = match consumer.batch_size {
+                        None => 10,
+                        Some(size) if (1..=10).contains(&size) => size,
+                        Some(size) => {
+                            check.fail(
+                                format!("{consumer_path}.batch_size"),
+                                Kind::Invalid,
+                                format!("expected 1 to 10 (SQS receives at most 10 messages per call), got {size}"),
+                            );
+                            10
+                        }
+                    };
+                    let queue_path = format!("{consumer_path}.queue");
+                    let queue = resolve_queue(&mut check, &queue_path, &consumer.queue, &index_of_id, &nodes)?;
+                    Some(ConsumerModel { queue, batch_size, partial_batch_failures: consumer.partial_batch_failures })
+                });
+                let side_effects = service.side_effects.as_ref().map(|effects| {
+                    effects.idempotency_window.map(|window| {
+                        let window_path = format!("{path}.side_effects.idempotency_window");
+                        check.span(&window_path, window, SimDuration(1), DURATION_MAX)
+                    })
+                });
                 if service.calls.len() > CALLS_PER_SERVICE_MAX {
                     check.fail(
                         format!("{path}.calls"),
@@ -330,8 +364,60 @@ pub fn validate(scenario: Scenario) -> Result<ValidScenario, ScenarioErrors> {
                             check.span(&format!("{path}.pushback.retry_after"), after, SimDuration::ZERO, SPAN_MAX)
                         })
                     }),
+                    consumer,
+                    side_effects,
                     service_time_stream_id: stream_id(&[&service.id, "service_time"]),
                     error_stream_id: stream_id(&[&service.id, "errors"]),
+                });
+            }
+            Node::Queue(queue) => {
+                let defaults = BrokerConfig::sqs_default();
+                let visibility_timeout = queue.visibility_timeout.map_or(defaults.visibility_timeout, |timeout| {
+                    check.span(
+                        &format!("{path}.visibility_timeout"),
+                        timeout,
+                        SimDuration::ZERO,
+                        VISIBILITY_TIMEOUT_MAX,
+                    )
+                });
+                let retention = queue.retention.map_or(defaults.retention, |retention| {
+                    check.span(&format!("{path}.retention"), retention, SimDuration::from_secs(60), RETENTION_MAX)
+                });
+                if let Some(count) = queue.max_receive_count {
+                    if !(1..=1000).contains(&count) {
+                        check.fail(
+                            format!("{path}.max_receive_count"),
+                            Kind::Invalid,
+                            format!("expected 1 to 1000, got {count}"),
+                        );
+                    }
+                    if queue.dead_letter.is_none() {
+                        check.fail(
+                            format!("{path}.max_receive_count"),
+                            Kind::Invalid,
+                            "expected a dead_letter queue with it: a redrive policy needs somewhere to send messages",
+                        );
+                    }
+                }
+                let dead_letter = queue.dead_letter.as_ref().and_then(|dead_letter| {
+                    let dead_path = format!("{path}.dead_letter");
+                    if dead_letter == &queue.id {
+                        check.fail(
+                            &dead_path,
+                            Kind::Invalid,
+                            "expected another queue: a queue cannot be its own dead-letter queue",
+                        );
+                        return None;
+                    }
+                    resolve_queue(&mut check, &dead_path, dead_letter, &index_of_id, &nodes)
+                });
+                check.probability(&format!("{path}.poison_rate"), queue.poison_rate);
+                queues.push(QueueModel {
+                    node: node_index,
+                    broker: BrokerConfig { visibility_timeout, max_receive_count: queue.max_receive_count, retention },
+                    dead_letter,
+                    poison_rate: queue.poison_rate,
+                    poison_stream_id: stream_id(&[&queue.id, "poison"]),
                 });
             }
             Node::LoadBalancer(balancer) => {
@@ -415,6 +501,7 @@ pub fn validate(scenario: Scenario) -> Result<ValidScenario, ScenarioErrors> {
         clients,
         services,
         balancers,
+        queues,
         edges,
         faults,
         scenario,
@@ -449,6 +536,8 @@ fn find_call_cycle(
                 match model.target {
                     Target::Service(next) => reached.push(next),
                     Target::Balancer(balancer) => reached.extend(&balancers[usize::from(balancer)].pool),
+                    // A message is not a synchronous call: it cannot loop.
+                    Target::Queue(_) => {}
                 }
                 edge = match model.fallback {
                     FallbackModel::Call(fallback) => Some(fallback),
@@ -531,12 +620,9 @@ fn resolve_service(
             check.fail(path, Kind::UnknownReference, format!("expected the id of a service; {id:?} is a client"));
             None
         }
-        NodeKind::Balancer => {
-            check.fail(
-                path,
-                Kind::UnknownReference,
-                format!("expected the id of a service; {id:?} is a load balancer"),
-            );
+        NodeKind::Balancer | NodeKind::Queue => {
+            let kind = model.kind.as_str();
+            check.fail(path, Kind::UnknownReference, format!("expected the id of a service; {id:?} is a {kind}"));
             None
         }
     }
@@ -738,7 +824,29 @@ fn validate_call_edge(
     Some(index)
 }
 
-/// The node a call goes to: a service or a load balancer.
+/// The queue node `id` names.
+fn resolve_queue(
+    check: &mut Checker,
+    path: &str,
+    id: &str,
+    index_of_id: &BTreeMap<&str, u16>,
+    nodes: &[NodeModel],
+) -> Option<u16> {
+    let node = resolve_node(check, path, id, index_of_id)?;
+    let model = &nodes[usize::from(node)];
+    if model.kind == NodeKind::Queue {
+        Some(model.index)
+    } else {
+        check.fail(
+            path,
+            Kind::UnknownReference,
+            format!("expected the id of a queue; {id:?} is a {}", model.kind.as_str()),
+        );
+        None
+    }
+}
+
+/// The node a call goes to: a service, a load balancer or a queue.
 fn resolve_target(
     check: &mut Checker,
     path: &str,
@@ -751,6 +859,7 @@ fn resolve_target(
     match model.kind {
         NodeKind::Service => Some((node, Target::Service(model.index))),
         NodeKind::Balancer => Some((node, Target::Balancer(model.index))),
+        NodeKind::Queue => Some((node, Target::Queue(model.index))),
         NodeKind::Client => {
             check.fail(
                 path,

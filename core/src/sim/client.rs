@@ -14,6 +14,20 @@ use crate::retry::retry_wait;
 use crate::scenario::{Arrivals, Criticality, FallbackModel, Target, Workload};
 use crate::time::{f64_to_ns, SimDuration, SimTime, NS_PER_S};
 
+/// Where a request comes from and what it inherits.
+pub(super) struct Origin {
+    pub caller: Caller,
+    pub criticality: Criticality,
+    /// The logical operation's key.
+    pub key: u64,
+    /// When the caller's request began (a fallback keeps the time of the call it replaces).
+    pub created_at: SimTime,
+    /// The deadline of the request being served, used if the call propagates it.
+    pub inherited_deadline: SimTime,
+    /// A bound on the deadline in any case (a fallback keeps the deadline it replaces).
+    pub deadline_cap: SimTime,
+}
+
 /// Why a request failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Failure {
@@ -150,21 +164,22 @@ impl Simulation {
         self.totals.requests += 1;
         self.client_bucket(client).offered += 1;
         let caller = Caller::Client { client, user };
-        self.start_request(edge, caller, criticality, self.now, NO_DEADLINE, NO_DEADLINE);
+        let key = self.next_key;
+        self.next_key += 1;
+        let origin = Origin {
+            caller,
+            criticality,
+            key,
+            created_at: self.now,
+            inherited_deadline: NO_DEADLINE,
+            deadline_cap: NO_DEADLINE,
+        };
+        self.start_request(edge, origin);
     }
 
-    /// Starts a request on `edge` and sends its first attempt. `inherited_deadline` is the
-    /// deadline of the request being served (used if the call propagates it); `deadline_cap`
-    /// bounds the deadline in any case (a fallback keeps the deadline of the call it replaces).
-    pub(super) fn start_request(
-        &mut self,
-        edge: u16,
-        caller: Caller,
-        criticality: Criticality,
-        created_at: SimTime,
-        inherited_deadline: SimTime,
-        deadline_cap: SimTime,
-    ) -> Handle {
+    /// Starts a request on `edge` and sends its first attempt.
+    pub(super) fn start_request(&mut self, edge: u16, origin: Origin) -> Handle {
+        let Origin { caller, criticality, key, created_at, inherited_deadline, deadline_cap } = origin;
         let edge_model = &self.model.edges[usize::from(edge)];
         let mut deadline = deadline_cap;
         if let Some(total) = edge_model.deadline_total {
@@ -180,6 +195,7 @@ impl Simulation {
             attempts_made: 0,
             previous_wait: SimDuration::ZERO,
             deadline,
+            key,
             criticality,
             outstanding: Default::default(),
             last_permit: None,
@@ -230,6 +246,8 @@ impl Simulation {
         let route = match (refusal, self.model.edges[index].target) {
             (Some(failure), _) => Err(failure),
             (None, Target::Service(service)) => Ok((service, NO_HOST)),
+            // For a queue, the attempt's `service` is the queue's index.
+            (None, Target::Queue(queue)) => Ok((queue, NO_HOST)),
             (None, Target::Balancer(balancer)) => {
                 let state = &mut self.balancers[usize::from(balancer)];
                 match state.balancer.pick(now, &mut self.edges[index].policy) {
@@ -262,7 +280,8 @@ impl Simulation {
         let is_hedge = !request.outstanding.is_empty();
         request.attempts_made += 1;
         let is_retry = request.attempts_made > 1 && !is_hedge;
-        let (deadline, criticality, attempts_made) = (request.deadline, request.criticality, request.attempts_made);
+        let (deadline, criticality, attempts_made, key) =
+            (request.deadline, request.criticality, request.attempts_made, request.key);
         let attempt = self.attempts.insert(Attempt {
             request: request_handle,
             edge,
@@ -279,6 +298,7 @@ impl Simulation {
             arrived_at: now,
             server_mark: 0,
             deadline,
+            key,
             job: None,
         });
         request.outstanding.push(attempt);
@@ -656,15 +676,15 @@ impl Simulation {
                             if from_client {
                                 self.totals.fallback_requests += 1;
                             }
-                            let (caller, criticality) = (request.caller, request.criticality);
-                            self.start_request(
-                                fallback,
-                                caller,
-                                criticality,
-                                request.created_at,
-                                NO_DEADLINE,
-                                request.deadline,
-                            );
+                            let origin = Origin {
+                                caller: request.caller,
+                                criticality: request.criticality,
+                                key: request.key,
+                                created_at: request.created_at,
+                                inherited_deadline: NO_DEADLINE,
+                                deadline_cap: request.deadline,
+                            };
+                            self.start_request(fallback, origin);
                             return;
                         }
                     }

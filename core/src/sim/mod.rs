@@ -13,11 +13,13 @@
 //! its worker, and its service time is counted as wasted work when it completes.
 
 mod client;
+mod messaging;
 mod queue;
 mod report;
 mod service;
 mod state;
 
+use crate::components::broker::{Broker, BrokerCounters};
 use crate::digest::Digest;
 use crate::engine::{Arena, EventQueue, Handle};
 use crate::limits::STALL_EVENTS_MAX;
@@ -92,6 +94,12 @@ enum Event {
     HedgeDue(Handle),
     /// A cancellation reaches the server of an attempt its caller gave up on.
     CancelArrives(Handle),
+    /// A queue's messages change state (visibility ends, retention expires).
+    QueueWake {
+        queue: u16,
+    },
+    /// A consumer worker finishes a batch of messages.
+    BatchDone(Handle),
     FaultStart(u16),
     FaultEnd(u16),
 }
@@ -113,6 +121,8 @@ impl Event {
             Event::UserReady { client, user } => (11, u64::from(client) | (u64::from(user) << 16)),
             Event::HedgeDue(handle) => (12, u64::from(handle.index)),
             Event::CancelArrives(handle) => (13, u64::from(handle.index)),
+            Event::QueueWake { queue } => (14, u64::from(queue)),
+            Event::BatchDone(handle) => (15, u64::from(handle.index)),
         };
         code | (id << 8)
     }
@@ -129,6 +139,11 @@ pub struct Simulation {
     clients: Vec<ClientState>,
     services: Vec<ServiceState>,
     balancers: Vec<BalancerState>,
+    queues: Vec<QueueState>,
+    /// Batches of queue messages being processed.
+    batches: Arena<Batch>,
+    /// The key of the next client request.
+    next_key: u64,
     edges: Vec<EdgeState>,
     requests: Arena<Request>,
     attempts: Arena<Attempt>,
@@ -198,6 +213,31 @@ impl Simulation {
                 controlled_delay: (service.management == QueueManagement::ControlledDelay
                     || service.discipline == Discipline::AdaptiveLifo)
                     .then(ControlledDelay::facebook),
+                ledger: service.side_effects.map(EffectLedger::new),
+                batches_in_service: 0,
+            })
+            .collect();
+        let queues = model
+            .queues
+            .iter()
+            .map(|queue| QueueState {
+                broker: Broker::new(queue.broker),
+                poison: Stream::new(seed, queue.poison_stream_id),
+                // Consumers start idle, long polling an empty queue.
+                waiting: model
+                    .services
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, service)| {
+                        service
+                            .consumer
+                            .is_some_and(|consumer| model.queues[usize::from(consumer.queue)].node == queue.node)
+                    })
+                    .map(|(index, _)| index as u16)
+                    .collect(),
+                wake_at: None,
+                counters_at_bucket_start: BrokerCounters::default(),
+                bucket_age: Histogram::new(),
             })
             .collect();
         let balancers = model
@@ -237,6 +277,7 @@ impl Simulation {
             model.edges.len(),
             model.services.len(),
             model.balancers.len(),
+            model.queues.len(),
         );
         let mut simulation = Simulation {
             now: SimTime::ZERO,
@@ -245,6 +286,9 @@ impl Simulation {
             clients,
             services,
             balancers,
+            queues,
+            batches: Arena::new(),
+            next_key: 0,
             edges,
             requests: Arena::new(),
             attempts: Arena::new(),
@@ -379,6 +423,8 @@ impl Simulation {
             Event::UserReady { client, user } => self.on_user_ready(client, user),
             Event::HedgeDue(request) => self.on_hedge_due(request),
             Event::CancelArrives(attempt) => self.cancel_at_server(attempt),
+            Event::QueueWake { queue } => self.on_queue_wake(queue),
+            Event::BatchDone(batch) => self.on_batch_done(batch),
             Event::FaultStart(fault) => self.set_fault(fault, true),
             Event::FaultEnd(fault) => self.set_fault(fault, false),
         }
@@ -402,8 +448,8 @@ impl Simulation {
                 self.restart_arrivals(index);
             }
             NodeKind::Service => self.set_service_effects(index, effects),
-            // Validation allows no fault on a load balancer.
-            NodeKind::Balancer => {}
+            // Validation allows no fault on a load balancer or a queue.
+            NodeKind::Balancer | NodeKind::Queue => {}
         }
     }
 
@@ -436,6 +482,9 @@ impl Simulation {
         }
         for (index, balancer) in self.balancers.iter().enumerate() {
             self.series.balancers[index][bucket].ejected_hosts = balancer.balancer.ejected_hosts(time);
+        }
+        for queue in 0..self.queues.len() {
+            self.close_queue_bucket(queue, bucket, time);
         }
         let system = &mut self.series.system[bucket];
         system.requests_in_flight = self.requests.len();

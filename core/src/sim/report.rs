@@ -3,7 +3,7 @@
 use super::{RunStatus, Simulation, StopReason};
 use crate::metrics::histogram::Histogram;
 use crate::metrics::recovery::{judge, FaultVerdict, HealthInput};
-use crate::metrics::series::{ClientBucket, EdgeBucket, ServiceBucket};
+use crate::metrics::series::{ClientBucket, EdgeBucket, QueueBucket, ServiceBucket};
 use crate::prelude::*;
 use crate::report::*;
 use crate::scenario::{FallbackModel, NodeKind, Target, ValidScenario};
@@ -80,7 +80,7 @@ fn insert_latency(metrics: &mut Metrics, quantiles_ns: impl Iterator<Item = Opti
 
 fn service_metrics(buckets: &[ServiceBucket], widths_s: &[f64], workers: u32) -> Metrics {
     let mut metrics = Metrics::new();
-    let counts: [Count<ServiceBucket>; 8] = [
+    let counts: [Count<ServiceBucket>; 13] = [
         ("arrivals_per_s", |b| b.arrivals),
         ("throughput_per_s", |b| b.completed),
         ("errors_per_s", |b| b.failed),
@@ -89,6 +89,11 @@ fn service_metrics(buckets: &[ServiceBucket], widths_s: &[f64], workers: u32) ->
         ("expired_per_s", |b| b.expired),
         ("shed_per_s", |b| b.shed),
         ("cancelled_per_s", |b| b.cancelled),
+        ("effects_per_s", |b| b.effects),
+        ("duplicate_effects_per_s", |b| b.duplicate_effects),
+        ("deduplicated_per_s", |b| b.deduplicated),
+        ("messages_per_s", |b| b.messages_processed),
+        ("message_failures_per_s", |b| b.messages_failed),
     ];
     for (name, value) in counts {
         metrics.insert(name, series(buckets, widths_s, |b, w| rate(value(b), w)));
@@ -104,6 +109,32 @@ fn service_metrics(buckets: &[ServiceBucket], widths_s: &[f64], workers: u32) ->
         .insert("wasted_share", series(buckets, widths_s, |b, _| ratio(b.wasted_ns as f64, b.busy_ns as f64).min(1.0)));
     metrics.insert("workers_available", series(buckets, widths_s, |b, _| f64::from(b.workers_available)));
     metrics.insert("concurrency_limit", series(buckets, widths_s, |b, _| f64::from(b.concurrency_limit)));
+    metrics
+}
+
+/// A queue's traffic and levels.
+fn queue_metrics(buckets: &[QueueBucket], widths_s: &[f64]) -> Metrics {
+    let mut metrics = Metrics::new();
+    let counts: [Count<QueueBucket>; 6] = [
+        ("sent_per_s", |b| b.sent),
+        ("received_per_s", |b| b.received),
+        ("redeliveries_per_s", |b| b.redeliveries),
+        ("deleted_per_s", |b| b.deleted),
+        ("dead_lettered_per_s", |b| b.dead_lettered),
+        ("expired_per_s", |b| b.expired),
+    ];
+    for (name, value) in counts {
+        metrics.insert(name, series(buckets, widths_s, |b, w| rate(value(b), w)));
+    }
+    metrics.insert("depth", series(buckets, widths_s, |b, _| f64::from(b.visible_end)));
+    metrics.insert("in_flight", series(buckets, widths_s, |b, _| f64::from(b.in_flight_end)));
+    metrics.insert("oldest_age_s", series(buckets, widths_s, |b, _| b.oldest_age_ns as f64 / NS_PER_S as f64));
+    for (index, name) in ["age_p50_s", "age_p90_s", "age_p99_s", "age_p999_s"].into_iter().enumerate() {
+        metrics.insert(
+            name,
+            buckets.iter().map(|b| b.age_ns.map_or(f64::NAN, |q| q[index] as f64 / NS_PER_S as f64)).collect(),
+        );
+    }
     metrics
 }
 
@@ -157,6 +188,11 @@ fn reached_nodes(model: &ValidScenario, client_edge: u16) -> Vec<u16> {
             Target::Balancer(balancer) => {
                 reached.push(edge_model.to_node);
                 model.balancers[usize::from(balancer)].pool.clone()
+            }
+            // A message's consumers work asynchronously: their trouble does not fail the send.
+            Target::Queue(_) => {
+                reached.push(edge_model.to_node);
+                Vec::new()
             }
         };
         for service in services {
@@ -240,6 +276,7 @@ impl Simulation {
                     metrics.insert("ejected_hosts", buckets.iter().map(|b| f64::from(b.ejected_hosts)).collect());
                     metrics
                 }
+                NodeKind::Queue => queue_metrics(&self.series.queues[index][..buckets_done], &widths_s),
             };
             node_series.push(NodeSeries { id: node.id.clone(), kind: node.kind.as_str(), metrics });
         }
@@ -436,8 +473,26 @@ impl Simulation {
                             mean_queue_length: ratio(sum(|b| b.queue_ns) as f64, span_ns),
                             max_queue_length: buckets.iter().map(|b| b.queue_max).max().unwrap_or(0),
                             queued_at_end: state.queue.len(),
-                            in_service_at_end: state.busy,
+                            in_service_at_end: state.busy - state.batches_in_service,
+                            effects: sum(|b| b.effects),
+                            duplicate_effects: sum(|b| b.duplicate_effects),
+                            deduplicated: sum(|b| b.deduplicated),
+                            messages_processed: sum(|b| b.messages_processed),
+                            messages_failed: sum(|b| b.messages_failed),
                             wasted_work_share: ratio(sum(|b| b.wasted_ns) as f64, busy_ns).min(1.0),
+                        }
+                    }
+                    NodeKind::Queue => {
+                        let counters = self.queues[index].broker.counters();
+                        NodeDetail::Queue {
+                            sent: counters.sent,
+                            received: counters.received,
+                            redeliveries: counters.redeliveries,
+                            deleted: counters.deleted,
+                            dead_lettered: counters.dead_lettered,
+                            expired: counters.expired,
+                            visible_at_end: self.queues[index].broker.visible(),
+                            in_flight_at_end: self.queues[index].broker.in_flight(),
                         }
                     }
                     NodeKind::Balancer => {

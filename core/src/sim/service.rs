@@ -1,14 +1,14 @@
 //! The serving side: admission control, queueing and queue management, service, calls to
 //! other services, answers, cancellation, and the effects of faults.
 
-use super::client::{Failure, Outcome};
+use super::client::{Failure, Origin, Outcome};
 use super::state::{Answer, Attempt, Caller, Job, Stage, NO_DEADLINE};
 use super::{Event, Simulation};
 use crate::engine::Handle;
 use crate::metrics::series::ServiceBucket;
 use crate::policy::queueing::{AdaptiveLifo, CodelDecision};
 use crate::prelude::*;
-use crate::scenario::{CallMode, CompleteOn, Criticality, Discipline, FaultEffects, Outage, QueueManagement};
+use crate::scenario::{CallMode, CompleteOn, Criticality, Discipline, FaultEffects, Outage, QueueManagement, Target};
 use crate::time::{SimDuration, SimTime};
 
 impl Simulation {
@@ -48,6 +48,10 @@ impl Simulation {
             return;
         }
         attempt.arrived_at = now;
+        if matches!(self.model.edges[usize::from(attempt.edge)].target, Target::Queue(_)) {
+            self.queue_accepts(attempt_handle);
+            return;
+        }
         let index = usize::from(service);
         self.service_bucket(service).arrivals += 1;
         match self.services[index].effects.outage {
@@ -196,10 +200,17 @@ impl Simulation {
         let Some(attempt) = self.attempts.get_mut(attempt_handle) else { return };
         let Some(job) = attempt.job.as_mut() else { return };
         job.next_slot = slot + 1;
-        let (service, criticality, deadline) = (usize::from(attempt.service), attempt.criticality, attempt.deadline);
+        let service = usize::from(attempt.service);
+        let origin = Origin {
+            caller: Caller::Job { attempt: attempt_handle },
+            criticality: attempt.criticality,
+            key: attempt.key,
+            created_at: self.now,
+            inherited_deadline: attempt.deadline,
+            deadline_cap: NO_DEADLINE,
+        };
         let Some(&edge) = self.services[service].slot_edges.get(slot as usize) else { return };
-        let caller = Caller::Job { attempt: attempt_handle };
-        let child = self.start_request(edge, caller, criticality, self.now, deadline, NO_DEADLINE);
+        let child = self.start_request(edge, origin);
         // The call may already be over (refused at once); only a live one is a child.
         if self.requests.get(child).is_some() {
             if let Some(job) = self.attempts.get_mut(attempt_handle).and_then(|a| a.job.as_mut()) {
@@ -285,6 +296,10 @@ impl Simulation {
         if failed {
             record.failed += 1;
         }
+        if !failed {
+            let key = self.attempts.get(attempt_handle).map_or(0, |attempt| attempt.key);
+            self.apply_side_effect(service, key);
+        }
         // Start the next queued attempt before answering, so that an immediate retry of this
         // one cannot jump ahead of attempts that arrived earlier.
         self.pump_queue(service);
@@ -297,6 +312,8 @@ impl Simulation {
     pub(super) fn pump_queue(&mut self, service: u16) {
         let index = usize::from(service);
         if self.services[index].queue.is_empty() {
+            // Calls first; a consumer's free workers then poll its queue.
+            self.poll(service);
             return;
         }
         let now = self.now;
@@ -323,7 +340,10 @@ impl Simulation {
                 self.expire_oldest(service);
             }
             let state = &mut self.services[index];
-            let Some(attempt_handle) = state.queue.pop(discipline, serve_newest) else { return };
+            let Some(attempt_handle) = state.queue.pop(discipline, serve_newest) else {
+                self.poll(service);
+                return;
+            };
             let Some(attempt) = self.attempts.get(attempt_handle) else {
                 state.queue.popped_cancelled();
                 continue;
@@ -412,7 +432,7 @@ impl Simulation {
 
     /// The server answers; the answer travels back unless the caller has already given up,
     /// in which case it is discarded and any service time spent on it was wasted.
-    fn answer(&mut self, attempt_handle: Handle, answer: Answer) {
+    pub(super) fn answer(&mut self, attempt_handle: Handle, answer: Answer) {
         let Some(attempt) = self.attempts.get_mut(attempt_handle) else { return };
         let served = attempt.stage == Stage::Service;
         attempt.answer = answer;

@@ -1,6 +1,7 @@
 //! The live state of entities during a run.
 
 use super::queue::ServiceQueue;
+use crate::components::broker::{Broker, BrokerCounters, Received};
 use crate::engine::Handle;
 use crate::metrics::histogram::Histogram;
 use crate::policy::balancer::Balancer;
@@ -60,6 +61,87 @@ pub(super) struct ServiceState {
     /// Facebook's controlled delay: drops queued work (queue management), or only says when
     /// the queue is overloaded (the signal of adaptive LIFO).
     pub controlled_delay: Option<ControlledDelay>,
+    /// Side effects applied, by request key.
+    pub ledger: Option<EffectLedger>,
+    /// Workers busy with queue batches (not attempts).
+    pub batches_in_service: u32,
+}
+
+/// A queue node: the broker, and the consumers waiting for messages (long polling).
+pub(super) struct QueueState {
+    pub broker: Broker,
+    pub poison: Stream,
+    /// Consumer services with idle workers that found the queue empty.
+    pub waiting: Vec<u16>,
+    /// When a wake-up is scheduled (visibility ends, retention), if one is.
+    pub wake_at: Option<SimTime>,
+    /// The broker's counters at the start of the bucket, to record each bucket's share.
+    pub counters_at_bucket_start: BrokerCounters,
+    /// Age of the messages received in the current bucket (send to processing).
+    pub bucket_age: Histogram,
+}
+
+/// A batch of messages a consumer worker is processing.
+pub(super) struct Batch {
+    pub service: u16,
+    pub queue: u16,
+    pub messages: Vec<Received>,
+    /// Which messages fail (poison, or the service's errors).
+    pub failed: Vec<bool>,
+}
+
+/// Which request keys had their side effect applied, remembered for a horizon: the idempotency
+/// window, or [`DUPLICATE_HORIZON`] to count duplicates without preventing them.
+pub(super) struct EffectLedger {
+    pub window: Option<SimDuration>,
+    seen: BTreeMap<u64, SimTime>,
+    order: VecDeque<(SimTime, u64)>,
+}
+
+/// How long a key is remembered to recognise a duplicate when no idempotency window is set.
+/// Repeats further apart than this are not counted (memory stays bounded).
+pub(super) const DUPLICATE_HORIZON: SimDuration = SimDuration::from_secs(600);
+/// Most keys remembered at once; the oldest are forgotten first.
+const LEDGER_KEYS_MAX: usize = 1_000_000;
+
+/// What happened to a side effect.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Effect {
+    Applied,
+    /// Applied again for a key already applied: a duplicate.
+    Duplicate,
+    /// Suppressed by the idempotency key.
+    Deduplicated,
+}
+
+impl EffectLedger {
+    pub fn new(window: Option<SimDuration>) -> Self {
+        EffectLedger { window, seen: BTreeMap::new(), order: VecDeque::new() }
+    }
+
+    pub fn apply(&mut self, now: SimTime, key: u64) -> Effect {
+        let horizon = self.window.unwrap_or(DUPLICATE_HORIZON);
+        while let Some(&(at, old)) = self.order.front() {
+            if now.since(at) < horizon && self.order.len() < LEDGER_KEYS_MAX {
+                break;
+            }
+            self.order.pop_front();
+            if self.seen.get(&old) == Some(&at) {
+                self.seen.remove(&old);
+            }
+        }
+        let seen_before = self.seen.contains_key(&key);
+        if seen_before && self.window.is_some() {
+            return Effect::Deduplicated;
+        }
+        self.seen.insert(key, now);
+        self.order.push_back((now, key));
+        if seen_before {
+            Effect::Duplicate
+        } else {
+            Effect::Applied
+        }
+    }
 }
 
 pub(super) struct BalancerState {
@@ -130,6 +212,9 @@ pub(super) struct Request {
     pub previous_wait: SimDuration,
     /// When the request fails whatever its attempts do ([`NO_DEADLINE`] for none).
     pub deadline: SimTime,
+    /// The logical operation it belongs to (its client request's): retries, redeliveries,
+    /// hedges and the calls it causes share it, so side effects can tell repeats.
+    pub key: u64,
     pub criticality: Criticality,
     /// Attempts out that the caller waits for.
     pub outstanding: Outstanding,
@@ -250,6 +335,8 @@ pub(super) struct Attempt {
     pub server_mark: u64,
     /// The deadline propagated with the attempt ([`NO_DEADLINE`] for none).
     pub deadline: SimTime,
+    /// Its request's key (the request may be gone when the server finishes the work).
+    pub key: u64,
     /// Present while the attempt's calls are in progress.
     pub job: Option<Box<Job>>,
 }

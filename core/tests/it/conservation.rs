@@ -68,6 +68,18 @@ pub fn assert_conserved(report: &RunReport, label: &str) {
             arrivals_total += arrivals;
         }
     }
+    for node in &report.nodes {
+        if let NodeDetail::Queue { sent, deleted, dead_lettered, expired, visible_at_end, in_flight_at_end, .. } =
+            node.detail
+        {
+            assert_eq!(
+                sent,
+                deleted + dead_lettered + expired + u64::from(visible_at_end) + u64::from(in_flight_at_end),
+                "{label}: every message sent to {} is deleted, dead-lettered, expired or still there",
+                node.id
+            );
+        }
+    }
     // Attempts still on the network at the end never arrived; none arrive twice. (Services'
     // calls count too: their attempts are on the edges from services.)
     let attempts_all_edges: f64 = report

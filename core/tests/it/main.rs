@@ -8,6 +8,7 @@ mod limits;
 mod policies;
 mod presets;
 mod properties;
+mod queues;
 mod scenario_errors;
 mod semantics;
 

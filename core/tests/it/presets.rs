@@ -227,3 +227,34 @@ fn least_outstanding_and_two_choices_avoid_the_slow_instance() {
     let clients = clients(&report);
     assert!(clients["rr-clients"].5 > 1.3 * clients["lor-clients"].5, "round robin's tail is longer");
 }
+
+fn node(report: &stormglass_core::RunReport, id: &str) -> Value {
+    serde_json::to_value(report.nodes.iter().find(|n| n.id == id).unwrap()).unwrap()
+}
+
+#[test]
+fn poison_drains_with_a_redrive_policy_and_clogs_without() {
+    let report = run(&preset("poison-dlq"));
+    let redrive = node(&report, "redrive-queue");
+    let stuck = node(&report, "no-redrive-queue");
+    assert!(redrive["visible_at_end"].as_f64().unwrap() < 50.0);
+    assert!(redrive["dead_lettered"].as_f64().unwrap() > 500.0);
+    assert!(stuck["visible_at_end"].as_f64().unwrap() > 1000.0);
+    // Turning partial batch failures off redoes healthy messages.
+    let mut scenario = preset("poison-dlq");
+    scenario["nodes"][2]["consumes"]["partial_batch_failures"] = json!(false);
+    let whole = run(&scenario);
+    assert!(node(&whole, "redrive-workers")["duplicate_effects"].as_f64().unwrap() > 1000.0);
+}
+
+#[test]
+fn short_visibility_duplicates_and_idempotency_prevents() {
+    let mut scenario = preset("visibility-duplicates");
+    let report = run(&scenario);
+    assert!(node(&report, "plain-workers")["duplicate_effects"].as_f64().unwrap() > 300.0);
+    assert_eq!(node(&report, "keyed-workers")["duplicate_effects"].as_f64().unwrap(), 0.0);
+    assert!(node(&report, "keyed-workers")["deduplicated"].as_f64().unwrap() > 300.0);
+    scenario["nodes"][1]["visibility_timeout"] = json!("10s");
+    let report = run(&scenario);
+    assert_eq!(node(&report, "plain-jobs")["redeliveries"].as_f64().unwrap(), 0.0);
+}

@@ -160,9 +160,9 @@ prop_compose! {
         change in proptest::option::of((1u64..10, 0.0f64..3000.0)),
         policies in call_policies(services),
         criticality in prop_oneof![Just("critical_plus"), Just("critical"), Just("sheddable_plus"), Just("sheddable")],
-        via_balancer in any::<bool>(),
+        route in 0u8..4,
     ) -> Value {
-        let to = if via_balancer { "lb".to_string() } else { format!("s{target}") };
+        let to = match route { 1 => "lb".to_string(), 2 => "q".to_string(), _ => format!("s{target}") };
         let mut call = json!({ "to": to });
         crate::merge(&mut call, policies);
         if call.get("hedge").is_some() && retry.is_some() { call.as_object_mut().unwrap().remove("hedge"); }
@@ -275,6 +275,25 @@ fn scenario() -> impl Strategy<Value = Value> {
                         [seed as usize % 5];
                 nodes.push(json!({ "kind": "load_balancer", "id": "lb", "pool": pool, "policy": balancer_policy,
                     "outlier_detection": { "consecutive_errors": 3, "always_eject_one_host": true } }));
+                // A queue with a dead-letter queue and a consumer, in every scenario.
+                let visibility_ms = 50 + seed % 2000;
+                let mut queue = json!({ "kind": "queue", "id": "q", "visibility_timeout": format!("{visibility_ms}ms"),
+                    "poison_rate": f64::from(seed % 7) / 100.0 });
+                if seed % 3 != 0 {
+                    queue["max_receive_count"] = json!(1 + seed % 4);
+                    queue["dead_letter"] = json!("q-dlq");
+                }
+                nodes.push(queue);
+                nodes.push(json!({ "kind": "queue", "id": "q-dlq" }));
+                let mut side_effects = json!({});
+                if seed % 2 == 0 {
+                    side_effects["idempotency_window"] = json!("30s");
+                }
+                nodes.push(json!({ "kind": "service", "id": "consumer", "workers": 1 + seed % 6,
+                    "service_time": { "exponential": { "mean": format!("{}ms", 1 + seed % 40) } },
+                    "error_rate": f64::from(seed % 5) / 20.0,
+                    "consumes": { "queue": "q", "batch_size": 1 + seed % 10, "partial_batch_failures": seed % 4 < 2 },
+                    "side_effects": side_effects }));
                 // Surges apply to open-loop clients only.
                 faults.retain(|fault| {
                     fault.get("surge").is_none()
