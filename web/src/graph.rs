@@ -307,6 +307,8 @@ pub fn draw(
     let mut legend_badges: Vec<&str> = Vec::new();
     // A pool member's share, drawn in its box when the link is too short to carry it.
     let mut share_tags: Vec<(usize, String)> = Vec::new();
+    // Badges of edges too short to carry them, drawn in the caller's box after the nodes.
+    let mut boxed_badges: Vec<(usize, Vec<Badge>)> = Vec::new();
     // Pool links first, under the call edges.
     for (wire, &(start_y, end_y)) in wires.iter().zip(&ports) {
         if !matches!(wire.kind, WireKind::Pool) {
@@ -332,6 +334,8 @@ pub fn draw(
             attempts_per_s: at("attempts_per_s"),
             goodput_per_s: at("goodput_per_s"),
             timeouts_per_s: at("timeouts_per_s"),
+            short_circuited_per_s: at("short_circuited_per_s"),
+            throttled_per_s: at("throttled_per_s"),
         };
         let info = view.edge_info(index);
         let edge_badges = info.map(|info| badges(&info.policies, at("breaker_open") >= 0.5)).unwrap_or_default();
@@ -344,13 +348,28 @@ pub fn draw(
             tight: from.row_pitch.min(to.row_pitch) < ROOMY_PITCH_CSS,
             fallback: info.is_some_and(|info| info.fallback),
         };
+        // Badges ride on the edge when they fit before its arrowhead; on a short edge (a
+        // narrow screen) they go in the caller's box instead of over the callee.
+        let on_edge = badges_width(&painter, &edge_badges) + BADGE_ARROW_ROOM_CSS <= to.x - (from.x + from.width);
         let geometry = (from.x + from.width, start_y, to.x, end_y);
-        draw_edge(&painter, geometry, &rates, attempts_max, &edge_badges, style)?;
+        draw_edge(&painter, geometry, &rates, attempts_max, if on_edge { &edge_badges } else { &[] }, style)?;
+        if !on_edge && !edge_badges.is_empty() {
+            boxed_badges.push((wire.from, edge_badges));
+        }
     }
 
     for (position, (node_box, node)) in layout.nodes.iter().zip(&series.nodes).enumerate() {
         let at = |name: &str| node_at(&node.id, name);
         let tag = share_tags.iter().find(|(member, _)| *member == position).map(|(_, text)| text.clone());
+        // The badges of its calls too short to carry them, each policy once (an open breaker
+        // on any of them shows filled).
+        let mut badges: Vec<Badge> = Vec::new();
+        for badge in boxed_badges.iter().filter(|(from, _)| *from == position).flat_map(|(_, list)| list) {
+            match badges.iter_mut().find(|known| known.text == badge.text) {
+                Some(known) => known.filled |= badge.filled,
+                None => badges.push(*badge),
+            }
+        }
         // Health from the calls into a node (what its callers see) when it has any; a pool
         // member, reached only through a balancer, from its own counts.
         let (mut offered, mut goodput, mut calls_in) = (0.0, 0.0, 0);
@@ -366,7 +385,13 @@ pub fn draw(
                 let offered = at("offered_per_s");
                 let health =
                     Health::judge(share(at("goodput_per_s"), offered), share(at("errors_per_s"), at("attempts_per_s")));
-                NodeText { health, detail: format!("offered {}", format(offered, Unit::PerSecond)), queue: None, tag }
+                NodeText {
+                    health,
+                    detail: format!("offered {}", format(offered, Unit::PerSecond)),
+                    queue: None,
+                    tag,
+                    badges,
+                }
             }
             "load_balancer" => {
                 let balancer = view.topology.balancer(&node.id);
@@ -376,7 +401,7 @@ pub fn draw(
                 } else {
                     format!("LB · {}", balancer.map_or("", |balancer| balancer.policy.as_str()))
                 };
-                NodeText { health: Health::judge(share(goodput, offered), f64::NAN), detail, queue: None, tag }
+                NodeText { health: Health::judge(share(goodput, offered), f64::NAN), detail, queue: None, tag, badges }
             }
             _ => {
                 let arrivals = at("arrivals_per_s");
@@ -396,7 +421,7 @@ pub fn draw(
                     format(at("workers_available"), Unit::Count),
                     format(at("utilization"), Unit::Share)
                 );
-                NodeText { health, detail, queue: Some(at("queue_depth")), tag }
+                NodeText { health, detail, queue: Some(at("queue_depth")), tag, badges }
             }
         };
         draw_node(&painter, node_box, &content, selected.contains(&node.id))?;
@@ -443,6 +468,9 @@ struct EdgeRates {
     attempts_per_s: f64,
     goodput_per_s: f64,
     timeouts_per_s: f64,
+    /// Attempts the caller refused itself: an open breaker, adaptive throttling.
+    short_circuited_per_s: f64,
+    throttled_per_s: f64,
 }
 
 #[derive(Clone, Copy)]
@@ -504,7 +532,7 @@ fn draw_edge(
     badges: &[Badge],
     style: EdgeStyle,
 ) -> Result<(), String> {
-    let EdgeRates { attempts_per_s, goodput_per_s, timeouts_per_s } = *rates;
+    let EdgeRates { attempts_per_s, goodput_per_s, .. } = *rates;
     let width = line_width(attempts_per_s, attempts_max);
     let (colour, dash): (String, &[f64]) = if style.fallback {
         (palette::ATTEMPTS.css_alpha(0.5), &[6.0, 4.0])
@@ -529,6 +557,10 @@ fn draw_edge(
             format(value, Unit::PerSecond)
         }
     };
+    // Too short for even a bare number: the rates are left to the traffic chart.
+    if painter.text_width(&format(attempts_per_s, Unit::PerSecond)) > room {
+        return Ok(());
+    }
     if style.tight {
         let y = middle_y - width / 2.0 - 8.0;
         let gap = 6.0;
@@ -540,17 +572,33 @@ fn draw_edge(
     painter.text(&above, middle_x, middle_y - width / 2.0 - 10.0, palette::ATTEMPTS, "center")?;
     let below = label(goodput_per_s, "goodput", room);
     painter.text(&below, middle_x, middle_y + width / 2.0 + 10.0, palette::GOODPUT, "center")?;
-    if timeouts_per_s > 0.0 {
-        let timeouts = label(timeouts_per_s, "timeouts", room);
-        painter.text(&timeouts, middle_x, middle_y + width / 2.0 + 25.0, palette::TIMEOUTS, "center")?;
+    // Then what failed or was refused, when it happened (at most two lines).
+    let failures = [
+        (rates.timeouts_per_s, "timeouts", palette::TIMEOUTS),
+        (rates.short_circuited_per_s, "short-circuited", palette::SHORT_CIRCUITED),
+        (rates.throttled_per_s, "throttled", palette::THROTTLED),
+    ];
+    let mut y = middle_y + width / 2.0 + 25.0;
+    for (value, word, colour) in failures.into_iter().filter(|(value, _, _)| *value > 0.0).take(2) {
+        painter.text(&label(value, word, room), middle_x, y, colour, "center")?;
+        y += 15.0;
     }
     Ok(())
 }
 
 const BADGE_HEIGHT_CSS: f64 = 15.0;
+/// Room an edge needs besides its badges: the gap before them and the arrowhead after.
+const BADGE_ARROW_ROOM_CSS: f64 = 30.0;
 
 /// Draws an edge's badges along it, starting a little after its start; returns the x where
 /// they end (the start, without badges).
+/// Width of a row of badges, in CSS pixels (from the first badge's left to the last one's right).
+fn badges_width(painter: &Painter, badges: &[Badge]) -> f64 {
+    painter.font(700, 10.0);
+    let widths: f64 = badges.iter().map(|badge| painter.text_width(badge.text) + 9.0 + 3.0).sum();
+    (widths - 3.0).max(0.0)
+}
+
 fn draw_badges(painter: &Painter, start: (f64, f64), end: (f64, f64), badges: &[Badge]) -> Result<f64, String> {
     if badges.is_empty() {
         return Ok(start.0);
@@ -616,6 +664,9 @@ struct NodeText {
     queue: Option<f64>,
     /// A short value right-aligned on the title line (a pool member's share of its balancer).
     tag: Option<String>,
+    /// Policy badges of its calls, on the title line left of the tag (when the edges are too
+    /// short to carry them).
+    badges: Vec<Badge>,
 }
 
 fn draw_node(painter: &Painter, node: &NodeBox, text: &NodeText, selected: bool) -> Result<(), String> {
@@ -655,14 +706,33 @@ fn draw_node(painter: &Painter, node: &NodeBox, text: &NodeText, selected: bool)
     } else {
         node.y + 15.0
     };
-    let mut title_width = inner_width;
+    let right_edge = node.x + node.width - padding;
+    let bar_y = node.y + node.height - plan.bar_padding_css - plan.bar_css;
+    // Short values go right-aligned on the queue label's line when there is one, else on the
+    // title line: a pool member's share, then the badges of calls too short to carry them
+    // (those go on a line of their own at the bottom of a tall box without a queue).
+    let queue_line = text.queue.is_some() && plan.queue_label;
+    let info_y = if queue_line { bar_y - 9.0 } else { title_y };
+    let mut info_right = right_edge;
     if let Some(tag) = &text.tag {
         painter.font(600, 11.0);
-        title_width -= painter.text_width(tag) + 6.0;
-        painter.text(tag, node.x + node.width - padding, title_y, palette::ATTEMPTS, "right")?;
+        painter.text(tag, info_right, info_y, palette::ATTEMPTS, "right")?;
+        info_right -= painter.text_width(tag) + 6.0;
     }
+    if !text.badges.is_empty() {
+        let width = badges_width(painter, &text.badges);
+        let (x, y) = if text.queue.is_none() && node.height >= 58.0 && !balancer {
+            (node.x + padding, node.y + node.height - 6.0 - BADGE_HEIGHT_CSS / 2.0)
+        } else {
+            info_right -= width + 6.0;
+            (info_right + 6.0, info_y)
+        };
+        // draw_badges starts 8 px after the point it is given.
+        draw_badges(painter, (x - 8.0, y), (x + 100.0, y), &text.badges)?;
+    }
+    let title_right = if queue_line { right_edge } else { info_right };
     painter.font(700, if plan.compact { 12.5 } else { 14.0 });
-    let title = painter.fit(&node.id, title_width.max(0.0));
+    let title = painter.fit(&node.id, (title_right - (node.x + padding)).max(0.0));
     painter.text(&title, node.x + padding, title_y, palette::TEXT, "left")?;
     if plan.detail {
         painter.font(400, 11.5);
@@ -670,10 +740,13 @@ fn draw_node(painter: &Painter, node: &NodeBox, text: &NodeText, selected: bool)
         painter.text(&line, node.x + padding, node.y + 32.0, palette::MUTED_TEXT, "left")?;
     }
     if let Some(depth) = text.queue {
-        let bar_y = node.y + node.height - plan.bar_padding_css - plan.bar_css;
         if plan.queue_label {
             painter.font(600, 11.5);
-            let label = painter.fit(&format!("queue {}", format(depth, Unit::Count)), inner_width);
+            let room = (info_right - (node.x + padding)).max(0.0);
+            // The word goes first when space is short: the bar says it is a queue.
+            let long = format!("queue {}", format(depth, Unit::Count));
+            let label = if painter.text_width(&long) <= room { long } else { format(depth, Unit::Count) };
+            let label = painter.fit(&label, room);
             painter.text(&label, node.x + padding, bar_y - 9.0, palette::QUEUE, "left")?;
         }
         context.set_fill_style_str(&palette::GRID.css());
