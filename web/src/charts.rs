@@ -623,7 +623,9 @@ fn draw_policies(root: &Area, scale: f64, view: &RunView, spec: &PolicySpec, cur
     root.fill(&palette::BACKGROUND.plotters())?;
     let bucket = view.bucket_at(cursor_s);
     let lines: Vec<&Line> = spec.levels.iter().chain(&spec.rates).collect();
-    let blocks = spec
+    let has_data = lines.iter().any(|line| line.values.iter().any(|value| value.is_finite()));
+    let has_policy = !spec.levels.is_empty() || !spec.bands.is_empty() || spec.rates.len() > 1;
+    let mut blocks: Vec<LegendItem> = spec
         .bands
         .iter()
         .map(|band| {
@@ -632,9 +634,23 @@ fn draw_policies(root: &Area, scale: f64, view: &RunView, spec: &PolicySpec, cur
                 Some(_) => "closed",
                 None => "",
             };
-            LegendItem { text: format!("{} {state}", band.label), colour: band.colour, block: true, dash: None }
+            LegendItem {
+                text: format!("{} {state}", band.label),
+                colour: band.colour,
+                swatch: Swatch::Block,
+                dash: None,
+            }
         })
         .collect();
+    if has_data && !has_policy {
+        // Said in the legend, clear of the data.
+        blocks.push(LegendItem {
+            text: format!("· {}", spec.empty_message),
+            colour: palette::MUTED_TEXT,
+            swatch: Swatch::Note,
+            dash: None,
+        });
+    }
     let legend_height_px = draw_legend(root, scale, view, &lines, blocks, bucket)?;
     let (_, area) = root.split_vertically(legend_height_px);
 
@@ -747,13 +763,11 @@ fn draw_policies(root: &Area, scale: f64, view: &RunView, spec: &PolicySpec, cur
             }
         }
     }
-    let has_data = lines.iter().any(|line| line.values.iter().any(|value| value.is_finite()));
-    let has_policy = !spec.levels.is_empty() || !spec.bands.is_empty() || spec.rates.len() > 1;
-    if !(has_data && has_policy) {
+    if !has_data {
         let (x, bottom) = chart.backend_coord(&(x_end / 2.0, 0.0));
         let (_, top) = chart.backend_coord(&(x_end / 2.0, left_high));
         let style = font(13.0, scale, palette::MUTED_TEXT).pos(Pos::new(HPos::Center, VPos::Center));
-        area.draw_text(spec.empty_message, &style, (x, (bottom + top) / 2))?;
+        area.draw_text("no data yet", &style, (x, (bottom + top) / 2))?;
     }
     let cursor = if cursor_s.is_finite() { cursor_s.clamp(0.0, x_end) } else { 0.0 };
     chart.draw_series(std::iter::once(PathElement::new(
@@ -785,9 +799,18 @@ fn finite_runs(values: &[f64], buckets: usize, positive_only: bool) -> Vec<Vec<(
 struct LegendItem {
     text: String,
     colour: Colour,
-    /// A filled block (fault window) rather than a line.
-    block: bool,
+    swatch: Swatch,
     dash: Option<(f64, f64)>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Swatch {
+    /// A line (a series), dashed as the series is.
+    Line,
+    /// A filled block (a shaded span: fault window, open breaker).
+    Block,
+    /// No swatch: a remark in muted text.
+    Note,
 }
 
 /// Draws the legend across the top of the chart, wrapping to more rows on narrow canvases.
@@ -811,7 +834,7 @@ fn draw_legend(
             } else {
                 line.label.clone()
             };
-            (legend_rank(&line.label), LegendItem { text, colour: line.colour, block: false, dash: line.dash })
+            (legend_rank(&line.label), LegendItem { text, colour: line.colour, swatch: Swatch::Line, dash: line.dash })
         })
         .collect::<Vec<_>>();
     // A stable sort: labels of equal rank (service ids) keep the scenario's order.
@@ -824,7 +847,7 @@ fn draw_legend(
         } else {
             "fault windows".to_string()
         };
-        items.push(LegendItem { text, colour: palette::FAULT, block: true, dash: None });
+        items.push(LegendItem { text, colour: palette::FAULT, swatch: Swatch::Block, dash: None });
     }
 
     let text_style = font(12.0, scale, palette::TEXT).pos(Pos::new(HPos::Left, VPos::Center));
@@ -838,7 +861,7 @@ fn draw_legend(
     let mut placed = Vec::with_capacity(items.len());
     for item in &items {
         let (text_width, _) = root.estimate_text_size(&item.text, &text_style)?;
-        let item_width = swatch + gap + f64::from(text_width);
+        let item_width = if item.swatch == Swatch::Note { 0.0 } else { swatch + gap } + f64::from(text_width);
         if x > padding && x + item_width > f64::from(width_px) - padding {
             row += 1;
             x = padding;
@@ -851,7 +874,12 @@ fn draw_legend(
         let (left, middle) = (x as i32, y as i32);
         let right = (x + swatch) as i32;
         let colour = item.colour.plotters();
-        if item.block {
+        if item.swatch == Swatch::Note {
+            let style = font(12.0, scale, palette::MUTED_TEXT).pos(Pos::new(HPos::Left, VPos::Center));
+            root.draw_text(&item.text, &style, (left, middle))?;
+            continue;
+        }
+        if item.swatch == Swatch::Block {
             let half = (5.0 * scale) as i32;
             root.draw(&Rectangle::new([(left, middle - half), (right, middle + half)], colour.mix(0.3).filled()))?;
         } else if let Some((dash, gap)) = item.dash {
