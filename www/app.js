@@ -1,14 +1,27 @@
 // The playground page: wires the controls, the worker and the drawing together.
 //
-//   controls / JSON editor --edit--> scenario (plain object) --debounced 'run'--> worker.js
-//   worker 'result' --> new Figures({report, faults}) --> graph + charts at the time cursor
+//   controls, policies panel / JSON editor --edit--> scenario (plain object) --debounced 'run'--> worker.js
+//   worker 'result' --> new Figures({report, faults, topology}) --> graph + charts at the time cursor
 //
 // The page holds no simulation logic: the worker runs the wasm simulator, the wasm draws, and
 // the simulator's validation decides what a valid scenario is. Scenario text (names, ids,
 // descriptions) is user data: it is only ever set with textContent.
 
 import init, * as wasm from './pkg/stormglass_web.js';
-import { addSlowdownFault, applyControl, findNode, nodeIds, readControls, reconcileSelection } from './controls.js';
+import {
+  addSlowdownFault,
+  applyControl,
+  callList,
+  findNode,
+  nodeIds,
+  nodePath,
+  readControls,
+  reconcileSelection,
+  selectedCall,
+  selectedCallInfo,
+} from './controls.js';
+import { applyChoice, applyParam, BALANCER_FAMILIES, CALL_FAMILIES, familyForError, SERVICE_FAMILIES } from './policies.js';
+import { createFamilyGroup } from './policy-panel.js';
 import { renderSummary } from './summary.js';
 
 /** Quiet time after the last control change before re-running. */
@@ -19,16 +32,36 @@ const PLAY_SWEEP_MS = 12_000;
 const CHARTS = [
   ['traffic', 'chart-traffic'],
   ['latency', 'chart-latency'],
+  ['policies', 'chart-policies'],
   ['queue', 'chart-queue'],
 ];
+
+/** What each queue discipline does, under the discipline picker. */
+const DISCIPLINE_EXPLAINED = {
+  fifo: 'Oldest first: under overload, workers serve attempts whose callers may have given up.',
+  lifo: 'Newest first: under overload, serves the attempts whose callers still wait.',
+  adaptive_lifo: 'FIFO normally, LIFO once a queue has formed (Facebook, Fail at Scale).',
+  priority: "Most critical first (a client's criticality), oldest first within one.",
+};
 
 const state = {
   presets: [],
   /** The scenario being edited, in the scenario JSON format. */
   scenario: null,
-  selection: { client: null, service: null },
+  selection: { client: null, service: null, balancer: null, call: null },
   /** The node whose traffic the traffic chart shows (the last one clicked); null: all. */
   focus: null,
+  /**
+   * What the policies chart shows: a call's path ("nodes[0].calls[0]") or a service's or load
+   * balancer's id, as last picked; null: the selected call.
+   */
+  policyFocus: null,
+  /** The last report shown (policy defaults start from its figures). */
+  lastReport: null,
+  /** Validation errors of the last run request, shown next to the policies they concern. */
+  lastErrors: [],
+  /** The policies panel's groups, by target kind ("call", "service", "balancer"). */
+  policyGroups: {},
   /** wasm Figures of the results on screen (the last valid run). */
   figures: null,
   cursor_s: 0,
@@ -64,8 +97,12 @@ function collectElements() {
     preset: 'preset', run: 'run', seed: 'seed', runStatus: 'run-status', runProgress: 'run-progress',
     banner: 'banner', bannerText: 'banner-text', bannerReload: 'banner-reload', bannerDismiss: 'banner-dismiss',
     scenarioName: 'scenario-name', scenarioDescription: 'scenario-description', whatToTry: 'what-to-try',
-    clientControls: 'client-controls', clientName: 'client-name',
-    serviceControls: 'service-controls', serviceName: 'service-name',
+    clientControls: 'client-controls', clientName: 'client-name', rateControl: 'rate-control', usersControl: 'users-control',
+    callControls: 'call-controls', callName: 'call-name',
+    serviceControls: 'service-controls', serviceName: 'service-name', disciplineExplain: 'discipline-explain',
+    callFamilies: 'call-families', serviceFamilies: 'service-families', balancerFamilies: 'balancer-families',
+    policyCallName: 'policy-call-name', policyServiceName: 'policy-service-name', balancerName: 'balancer-name',
+    balancerGroup: 'balancer-policy-group', policiesFocus: 'policies-focus',
     faultControls: 'fault-controls', faultName: 'fault-name', noFault: 'no-fault', addFault: 'add-fault', faultFields: 'fault-fields',
     backoffBaseLabel: 'backoff-base-label',
     faultFactorControl: 'fault-factor-control', faultFactorLabel: 'fault-factor-label', faultFactorUnit: 'fault-factor-unit',
@@ -214,6 +251,7 @@ function onWorkerMessage(worker, message) {
       const elapsedMs = performance.now() - state.requestSentAt;
       ui.runProgress.hidden = true;
       hideErrors();
+      showControlErrors([]);
       showResult(message, { partial: false, elapsedMs });
       const drawnMs = performance.now() - state.requestSentAt;
       document.body.dataset.lastDrawnMs = String(Math.round(drawnMs));
@@ -228,6 +266,7 @@ function onWorkerMessage(worker, message) {
     case 'invalid':
       ui.runProgress.hidden = true;
       showErrors(message.errors);
+      showControlErrors(message.errors);
       setStatus('Not run: the scenario has errors');
       setRunState('invalid');
       break;
@@ -248,11 +287,13 @@ function onWorkerMessage(worker, message) {
 
 // ---- results and drawing ------------------------------------------------------------------
 
-function showResult({ report, faults }, { partial, elapsedMs }) {
-  const figures = guard('reading the results', () => new wasm.Figures({ report, faults }));
+function showResult({ report, faults, topology }, { partial, elapsedMs }) {
+  const figures = guard('reading the results', () => new wasm.Figures({ report, faults, topology }));
   if (!figures) return;
   state.figures?.free();
   state.figures = figures;
+  state.lastReport = report;
+  fitGraphHeight(figures.graph_rows);
   const bucket_s = figures.bucket_s;
   ui.cursor.max = String(figures.duration_s);
   ui.cursor.step = String(bucket_s);
@@ -281,8 +322,10 @@ function drawNow() {
   if (!figures) return;
   const selected = [state.selection.client, state.selection.service].filter(Boolean);
   guard('drawing the event graph', () => figures.draw_graph(ui.graph, state.cursor_s, selected));
+  const policyFocus = policyFocusTarget();
   for (const [name, canvas] of ui.charts) {
-    guard(`drawing the ${name} chart`, () => figures.draw_chart(name, canvas, state.cursor_s, state.focus));
+    const focus = name === 'policies' ? policyFocus : state.focus;
+    guard(`drawing the ${name} chart`, () => figures.draw_chart(name, canvas, state.cursor_s, focus));
   }
 }
 
@@ -291,6 +334,7 @@ function drawNow() {
 /** Number inputs, each optionally paired with a range slider, and the control they drive. */
 const NUMBER_CONTROLS = [
   ['rate', 'rate', 'rate_per_s'],
+  ['users', 'users', 'users'],
   ['timeout', 'timeout', 'timeout_ms'],
   ['retries', 'retries', 'retries'],
   ['backoff-base', 'backoff-base', 'backoff_base_ms'],
@@ -302,6 +346,7 @@ const NUMBER_CONTROLS = [
   ['fault-length', 'fault-length', 'fault_length_s'],
 ];
 const SELECT_CONTROLS = [
+  ['criticality', 'criticality', 'criticality'],
   ['backoff', 'backoff', 'backoff'],
   ['jitter', 'jitter', 'jitter'],
   ['discipline', 'discipline', 'discipline'],
@@ -330,7 +375,11 @@ function syncControls() {
     if (select) select.value = values[key];
   }
   ui.clientControls.disabled = !values.hasClient;
+  ui.callControls.disabled = !values.hasCall;
   ui.serviceControls.disabled = !values.hasService;
+  ui.rateControl.hidden = values.closedLoop;
+  ui.usersControl.hidden = !values.closedLoop;
+  ui.disciplineExplain.textContent = DISCIPLINE_EXPLAINED[values.discipline] ?? '';
   ui.noFault.hidden = values.hasFault;
   ui.faultFields.hidden = !values.hasFault;
   ui.faultName.textContent = values.hasFault ? `on ${values.fault_node}` : '';
@@ -344,6 +393,119 @@ function syncControls() {
   ui.backoffBaseLabel.textContent = values.backoff === 'constant' ? 'Delay' : 'Base';
   syncNodeChoice(ui.clientName, 'client', state.selection.client);
   syncNodeChoice(ui.serviceName, 'service', state.selection.service);
+  syncNodeChoice(ui.balancerName, 'load_balancer', state.selection.balancer);
+  syncCallChoice();
+  syncPolicies();
+}
+
+/** The call picker in the Call legend (a name alone when the scenario has one call). */
+function syncCallChoice() {
+  const calls = callList(state.scenario);
+  const current = selectedCallInfo(state.scenario, state.selection);
+  ui.callName.replaceChildren();
+  ui.policyCallName.textContent = current?.label ?? '(no call)';
+  if (calls.length <= 1) {
+    ui.callName.textContent = current?.label ?? '(no call)';
+    return;
+  }
+  const select = document.createElement('select');
+  select.id = 'call-choice';
+  select.setAttribute('aria-label', 'Selected call');
+  calls.forEach((entry, position) => select.append(new Option(entry.label, String(position), false, entry === current)));
+  select.addEventListener('change', () => {
+    const entry = calls[Number(select.value)];
+    if (!entry) return;
+    state.selection.call = { node: entry.node, index: entry.index };
+    state.policyFocus = entry.path;
+    clearPolicyNotes();
+    syncControls();
+    scheduleDraw();
+  });
+  ui.callName.append(select);
+}
+
+/** The object a group of policies edits, where it is written, and what its defaults start from. */
+function policyTarget(kind) {
+  const scenario = state.scenario;
+  const report = state.lastReport;
+  if (kind === 'call') {
+    const call = selectedCall(scenario, state.selection);
+    const caller = findNode(scenario, state.selection.call?.node);
+    const path = selectedCallInfo(scenario, state.selection)?.path ?? null;
+    return { object: call ?? null, path, ctx: { fromService: caller?.kind === 'service', report } };
+  }
+  const id = kind === 'service' ? state.selection.service : state.selection.balancer;
+  const node = findNode(scenario, id);
+  return { object: node ?? null, path: nodePath(scenario, id), ctx: { workers: node?.workers, report } };
+}
+
+const POLICY_FAMILIES = { call: CALL_FAMILIES, service: SERVICE_FAMILIES, balancer: BALANCER_FAMILIES };
+
+function syncPolicies() {
+  for (const [kind, group] of Object.entries(state.policyGroups)) {
+    const target = policyTarget(kind);
+    group.update(target.object, target.ctx, wasm.parse_duration_ms);
+  }
+  ui.policyServiceName.textContent = state.selection.service ?? '(no service)';
+  ui.balancerGroup.hidden = nodeIds(state.scenario, 'load_balancer').length === 0;
+  showControlErrors(state.lastErrors);
+  syncPoliciesCaption();
+}
+
+function clearPolicyNotes() {
+  for (const group of Object.values(state.policyGroups)) group.setNote(null);
+}
+
+/** Puts each validation error next to the policy family of the selected targets it concerns. */
+function showControlErrors(errors) {
+  state.lastErrors = errors;
+  for (const [kind, group] of Object.entries(state.policyGroups)) {
+    const { path } = policyTarget(kind);
+    const byFamily = new Map();
+    for (const error of errors) {
+      const family = familyForError(error.path, path, POLICY_FAMILIES[kind]);
+      if (!family) continue;
+      byFamily.set(family.key, [...(byFamily.get(family.key) ?? []), error.message]);
+    }
+    group.showErrors(byFamily);
+  }
+}
+
+/** A user edit of a policy family: applied to the selected target, noted, re-run. */
+function editPolicy(kind, family, change) {
+  const target = policyTarget(kind);
+  if (!target.object) return;
+  const note = change(target.object, target.ctx);
+  clearPolicyNotes();
+  state.policyGroups[kind].setNote(family.key, note);
+  syncControls();
+  edited();
+}
+
+function createPolicyGroups() {
+  const containers = { call: ui.callFamilies, service: ui.serviceFamilies, balancer: ui.balancerFamilies };
+  for (const [kind, families] of Object.entries(POLICY_FAMILIES)) {
+    state.policyGroups[kind] = createFamilyGroup(containers[kind], families, {
+      onChoice: (family, value) => editPolicy(kind, family, (object, ctx) => applyChoice(object, family, value, ctx)),
+      onParam: (family, name, value) =>
+        editPolicy(kind, family, (object, ctx) => applyParam(object, family, name, value, ctx)),
+    });
+  }
+}
+
+/** What the policies chart shows now: the last picked call, service or balancer, else the selected call. */
+function policyFocusTarget() {
+  const focus = state.policyFocus;
+  const isNode = focus !== null && findNode(state.scenario, focus);
+  const isCall = focus !== null && callList(state.scenario).some((entry) => entry.path === focus);
+  if (isNode || isCall) return focus;
+  return selectedCallInfo(state.scenario, state.selection)?.path ?? null;
+}
+
+function syncPoliciesCaption() {
+  const focus = policyFocusTarget();
+  const call = callList(state.scenario).find((entry) => entry.path === focus);
+  ui.policiesFocus.textContent = call ? `of ${call.label}` : focus ? `of ${focus}` : '';
 }
 
 /** The node name in a fieldset legend: a picker when there is more than one of that kind. */
@@ -361,11 +523,25 @@ function syncNodeChoice(container, kind, selectedId) {
   container.append(select);
 }
 
+/** A node picked (clicked in the graph, or chosen in a legend): the controls and charts follow it. */
 function selectNode(id) {
   const node = findNode(state.scenario, id);
-  if (node?.kind === 'client') state.selection.client = id;
-  else if (node?.kind === 'service') state.selection.service = id;
-  else return;
+  const hasCalls = Array.isArray(node?.calls) && node.calls.length > 0;
+  if (node?.kind === 'client') {
+    state.selection.client = id;
+    if (hasCalls) state.selection.call = { node: id, index: 0 };
+    state.policyFocus = selectedCallInfo(state.scenario, state.selection)?.path ?? null;
+  } else if (node?.kind === 'service') {
+    state.selection.service = id;
+    if (hasCalls) state.selection.call = { node: id, index: 0 };
+    state.policyFocus = id;
+  } else if (node?.kind === 'load_balancer') {
+    state.selection.balancer = id;
+    state.policyFocus = id;
+  } else {
+    return;
+  }
+  clearPolicyNotes();
   setFocus(id);
   syncControls();
 }
@@ -382,6 +558,7 @@ function setFocus(id) {
     : 0;
   ui.latencyFocus.textContent = !node ? 'of all clients'
     : node.kind === 'client' ? `of ${node.id}` : callers === 1 ? `into ${node.id}` : 'of all clients';
+  syncPoliciesCaption();
   scheduleDraw();
 }
 
@@ -400,18 +577,22 @@ function showScenarioText() {
   ui.whatToTry.textContent = scenario.what_to_try || 'Change a control: the run repeats with the same seed, so any difference is the change.';
 }
 
-/** The graph gets taller when a column holds many nodes, so each keeps room for its labels. */
-function fitGraphHeight() {
-  const rows = Math.max(1, nodeIds(state.scenario, 'client').length, nodeIds(state.scenario, 'service').length);
-  const height_px = Math.min(720, Math.max(250, 80 * rows + 70));
-  ui.graph.style.height = `${height_px}px`;
+/**
+ * The graph gets taller when a column holds many nodes (`rows`, from the graph's layout), so
+ * each keeps room for its labels; crowded columns (a pool of instances) get compact boxes.
+ */
+function fitGraphHeight(rows) {
+  const perRow = rows <= 4 ? 80 : 50;
+  const height = `${Math.min(760, Math.max(250, perRow * Math.max(1, rows) + 70))}px`;
+  if (ui.graph.style.height !== height) ui.graph.style.height = height;
 }
 
 /** Makes `scenario` the one being edited and runs it. */
 function loadScenario(scenario) {
   state.scenario = scenario;
-  fitGraphHeight();
   state.selection = reconcileSelection(scenario, state.selection);
+  state.lastErrors = [];
+  clearPolicyNotes();
   setFocus(state.focus);
   showScenarioText();
   syncControls();
@@ -427,8 +608,9 @@ function loadPreset(name) {
   }
   ui.preset.value = preset.name;
   state.cursorTouched = false;
-  state.selection = { client: null, service: null };
+  state.selection = { client: null, service: null, balancer: null, call: null };
   state.focus = null;
+  state.policyFocus = null;
   try {
     loadScenario(JSON.parse(preset.json));
   } catch (error) {
@@ -523,8 +705,13 @@ function wireCursor() {
     if (!state.figures || state.wasmBroken) return;
     const box = ui.graph.getBoundingClientRect();
     const id = guard('finding a node', () => state.figures.node_at(event.clientX - box.left, event.clientY - box.top));
-    if (id) selectNode(id);
-    else setFocus(null);
+    if (id) {
+      selectNode(id);
+    } else {
+      // The background: the whole system's traffic, and the selected call's policies.
+      state.policyFocus = null;
+      setFocus(null);
+    }
   });
 }
 
@@ -588,6 +775,7 @@ async function main() {
   applyPalette();
   state.presets = guard('listing the presets', () => wasm.presets()) ?? [];
   for (const preset of state.presets) ui.preset.append(new Option(preset.title || preset.name, preset.name));
+  createPolicyGroups();
   wireControls();
   wireEditor();
   wireCursor();

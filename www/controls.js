@@ -3,33 +3,83 @@
 // goes to the simulator, whose validation names the field if it is wrong, so the page has one
 // source of truth about what a valid scenario is.
 //
-// Client controls edit the selected client's first call; service controls the selected
-// service; fault controls the first fault.
+// Client controls edit the selected client; call controls the selected call (a client's call
+// or one of a service's calls); service controls the selected service; fault controls the
+// first fault.
 
 /** The node with this id, or undefined. */
 export function findNode(scenario, id) {
   return Array.isArray(scenario?.nodes) ? scenario.nodes.find((node) => node?.id === id) : undefined;
 }
 
-/** Ids of the nodes of one kind ("client" or "service"), in scenario order. */
+/** Ids of the nodes of one kind ("client", "service" or "load_balancer"), in scenario order. */
 export function nodeIds(scenario, kind) {
   if (!Array.isArray(scenario?.nodes)) return [];
   return scenario.nodes.filter((node) => node?.kind === kind && typeof node.id === 'string').map((node) => node.id);
 }
 
-/** The selection kept if its nodes still exist, else the first client and the first service. */
+/**
+ * Every call of the scenario, in scenario order: `{node, index, path, label}`, `node` the
+ * caller's id, `path` where the call is written (as validation errors name it), `label` for
+ * people ("clients → api", "api → db (2)" for a second call to the same node).
+ */
+export function callList(scenario) {
+  if (!Array.isArray(scenario?.nodes)) return [];
+  const list = [];
+  scenario.nodes.forEach((node, position) => {
+    if (!Array.isArray(node?.calls) || typeof node.id !== 'string') return;
+    node.calls.forEach((call, index) => {
+      const to = typeof call?.to === 'string' ? call.to : '?';
+      const same = node.calls.slice(0, index).filter((earlier) => earlier?.to === to).length;
+      list.push({
+        node: node.id,
+        index,
+        path: `nodes[${position}].calls[${index}]`,
+        label: `${node.id} → ${to}${same > 0 ? ` (${same + 1})` : ''}`,
+      });
+    });
+  });
+  return list;
+}
+
+/** The selected call's entry in `callList`, or undefined. */
+export function selectedCallInfo(scenario, selection) {
+  const call = selection?.call;
+  return callList(scenario).find((entry) => entry.node === call?.node && entry.index === call?.index);
+}
+
+/** The path of a node in the scenario ("nodes[3]"), or null. */
+export function nodePath(scenario, id) {
+  const position = Array.isArray(scenario?.nodes) ? scenario.nodes.findIndex((node) => node?.id === id) : -1;
+  return position < 0 ? null : `nodes[${position}]`;
+}
+
+/**
+ * The selection kept where its nodes and call still exist; else the first client, service and
+ * load balancer, and the selected client's call.
+ */
 export function reconcileSelection(scenario, selection = {}) {
-  const clients = nodeIds(scenario, 'client');
-  const services = nodeIds(scenario, 'service');
+  const pick = (kind, current) => {
+    const ids = nodeIds(scenario, kind);
+    return ids.includes(current) ? current : (ids[0] ?? null);
+  };
+  const client = pick('client', selection.client);
+  const calls = callList(scenario);
+  const kept = calls.find((entry) => entry.node === selection.call?.node && entry.index === selection.call?.index);
+  const fallback = calls.find((entry) => entry.node === client) ?? calls[0];
+  const call = kept ?? fallback;
   return {
-    client: clients.includes(selection.client) ? selection.client : (clients[0] ?? null),
-    service: services.includes(selection.service) ? selection.service : (services[0] ?? null),
+    client,
+    service: pick('service', selection.service),
+    balancer: pick('load_balancer', selection.balancer),
+    call: call ? { node: call.node, index: call.index } : null,
   };
 }
 
-function firstCall(scenario, selection) {
-  const client = findNode(scenario, selection.client);
-  return Array.isArray(client?.calls) ? client.calls[0] : undefined;
+/** The selected call (an object of the scenario, edited in place), or undefined. */
+export function selectedCall(scenario, selection) {
+  const node = findNode(scenario, selection?.call?.node);
+  return Array.isArray(node?.calls) ? node.calls[selection.call.index] : undefined;
 }
 
 function firstFault(scenario) {
@@ -66,7 +116,7 @@ function backoffKind(backoff) {
  */
 export function readControls(scenario, selection, parseDurationMs) {
   const client = findNode(scenario, selection.client);
-  const call = firstCall(scenario, selection);
+  const call = selectedCall(scenario, selection);
   const service = findNode(scenario, selection.service);
   const fault = firstFault(scenario);
   const retry = call?.retry;
@@ -77,8 +127,13 @@ export function readControls(scenario, selection, parseDurationMs) {
   const faultEnd = ms(fault?.end, parseDurationMs);
   return {
     seed: number(scenario?.seed) ?? 0,
-    hasClient: Boolean(call),
+    hasClient: Boolean(client),
+    // A closed-loop client has users instead of a rate.
+    closedLoop: client?.users !== undefined && client?.users !== null,
     rate_per_s: number(client?.rate),
+    users: number(client?.users),
+    criticality: typeof client?.criticality === 'string' ? client.criticality : 'critical',
+    hasCall: Boolean(call),
     timeout_ms: ms(call?.timeout, parseDurationMs),
     retries: retry ? Math.max(0, (number(retry.max_attempts) ?? 1) - 1) : 0,
     backoff: kind,
@@ -127,13 +182,23 @@ export function applyControl(scenario, selection, name, value, parseDurationMs) 
     return true;
   }
   const client = findNode(scenario, selection.client);
-  const call = firstCall(scenario, selection);
+  const call = selectedCall(scenario, selection);
   const service = findNode(scenario, selection.service);
   const fault = firstFault(scenario);
   switch (name) {
     case 'rate':
       if (!client) return false;
       client.rate = value;
+      return true;
+    case 'users':
+      if (!client) return false;
+      client.users = value;
+      return true;
+    case 'criticality':
+      if (!client) return false;
+      // The format's default is left out, as the presets write it.
+      if (value === 'critical') delete client.criticality;
+      else client.criticality = value;
       return true;
     case 'timeout':
       if (!call) return false;

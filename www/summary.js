@@ -14,6 +14,20 @@ function rebuild(element, build) {
   });
 }
 
+/**
+ * Outcomes that only policies produce, shown when they happened: [key, term, palette colour,
+ * count from the summary, what it means].
+ */
+const POLICY_OUTCOMES = [
+  ['degraded', 'Degraded', 'fallback', (summary) => summary.degraded, 'requests answered by a degraded fallback: neither failures nor successes'],
+  ['short-circuited', 'Short-circuited', 'short-circuited', (summary) => summary.failed_short_circuit, 'requests failed at once by an open circuit breaker'],
+  ['throttled', 'Throttled', 'throttled', (summary) => summary.failed_throttled, 'requests the client refused itself (adaptive throttling)'],
+  ['deadline', 'Deadline exceeded', 'expired', (summary) => summary.failed_deadline, 'requests failed when their deadline passed'],
+  ['hedges', 'Hedges', 'hedges', (summary) => summary.hedges, 'extra attempts sent by hedging'],
+  ['fallbacks', 'Fallback calls', 'fallback', (summary) => summary.fallback_requests, 'calls made to a fallback after a final failure'],
+  ['not-sent', 'Not sent', 'rejected', (summary) => summary.refused_before_sending, 'requests or fallbacks that sent no attempt at all (an open breaker, throttling, or a deadline already gone)'],
+];
+
 /** One sentence for a fault verdict (see core/src/metrics/recovery.rs for their meaning). */
 export function verdictSentence(verdict, format) {
   switch (verdict.verdict) {
@@ -41,8 +55,9 @@ export function renderSummary(ui, { report, faults, partial, elapsedMs }, format
   const summary = report.summary;
   const latency = summary.latency_ms;
   rebuild(ui.summaryList, (add) => {
-    const row = (term, value, detail, key) => {
-      add('dt', term);
+    const row = (term, value, detail, key, colour) => {
+      const termCell = add('dt', term);
+      if (colour) termCell.className = `swatch swatch-${colour}`;
       const cell = add('dd');
       cell.dataset.key = key;
       const strong = document.createElement('strong');
@@ -52,6 +67,13 @@ export function renderSummary(ui, { report, faults, partial, elapsedMs }, format
     };
     row('Amplification', format(summary.amplification, 'x'), 'attempts per request', 'amplification');
     row('Success', format(summary.success_ratio, 'share'), `of ${format(summary.requests, 'count')} requests`, 'success');
+    for (const [key, term, colour, count, meaning] of POLICY_OUTCOMES) {
+      const value = count(summary);
+      if (!(Number.isFinite(value) && value > 0)) continue;
+      const share = summary.requests > 0 && key !== 'hedges' ? ` (${format(value / summary.requests, 'share')})` : '';
+      const losers = key === 'hedges' && summary.hedge_losers > 0 ? `; ${format(summary.hedge_losers, 'count')} attempts lost the race` : '';
+      row(term, `${format(value, 'count')}${share}`, `${meaning}${losers}`, key, colour);
+    }
     row('Goodput', format(summary.goodput_per_s, 'per_s'), `of ${format(summary.offered_per_s, 'per_s')} offered`, 'goodput');
     row(
       'Latency p50 / p99',

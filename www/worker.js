@@ -8,8 +8,8 @@
 //     {type: 'ready'}                                  wasm loaded
 //     {type: 'fatal', message}                         wasm could not load; nothing will run
 //     {type: 'progress', id, simulated_s, duration_s, fraction}
-//     {type: 'partial', id, report, faults}            results so far, for long runs
-//     {type: 'result', id, report, faults, worker_ms}  the finished (or limit-stopped) run
+//     {type: 'partial', id, report, faults, topology}  results so far, for long runs
+//     {type: 'result', id, report, faults, topology, worker_ms}  the finished (or limit-stopped) run
 //     {type: 'invalid', id, errors: [{path, kind, message}]}
 //     {type: 'crash', id, message}                     a bug: wasm trapped; restart this worker
 //
@@ -84,6 +84,8 @@ async function run(id, json) {
   }
   try {
     const started = performance.now();
+    // The scenario's structure does not change while it runs: converted once.
+    const topology = handle.topology();
     let lastPartial = started;
     let step_s = Math.min(FIRST_SLICE_S, Math.max(handle.duration_s, 0.001));
     for (;;) {
@@ -104,7 +106,7 @@ async function run(id, json) {
       const now = performance.now();
       if (now - lastPartial >= PARTIAL_EVERY_MS) {
         lastPartial = now;
-        self.postMessage({ type: 'partial', id, report: handle.report(), faults: handle.faults() });
+        self.postMessage({ type: 'partial', id, report: handle.report(), faults: handle.faults(), topology });
       }
       await yieldToEvents();
       if (id !== latestId) return; // superseded by a newer request
@@ -114,6 +116,7 @@ async function run(id, json) {
       id,
       report: handle.report(),
       faults: handle.faults(),
+      topology,
       worker_ms: performance.now() - started,
     });
   } catch (error) {

@@ -78,3 +78,34 @@ export async function canvasStats(page, selector) {
 export async function canvasDataUrl(page, selector) {
   return page.$eval(selector, (canvas) => canvas.toDataURL('image/png'));
 }
+
+/** How many pixels of a canvas are within `tolerance` of an [r, g, b] colour on each channel. */
+export async function canvasPixelsNear(page, selector, [red, green, blue], tolerance = 6) {
+  return page.$eval(
+    selector,
+    (canvas, { red, green, blue, tolerance }) => {
+      const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+      let count = 0;
+      for (let index = 0; index < data.length; index += 4) {
+        const near = Math.abs(data[index] - red) <= tolerance && Math.abs(data[index + 1] - green) <= tolerance
+          && Math.abs(data[index + 2] - blue) <= tolerance;
+        if (near) count += 1;
+      }
+      return count;
+    },
+    { red, green, blue, tolerance },
+  );
+}
+
+/** Opens the Scenario JSON editor, replaces the text and applies it. */
+export async function applyScenarioJson(page, text) {
+  const details = page.locator('#editor-details');
+  if (!(await details.evaluate((element) => element.open))) await page.locator('#editor-details summary').click();
+  await page.locator('#scenario-json').fill(text);
+  await page.locator('#apply-json').click();
+}
+
+/** The scenario as the JSON editor shows it. */
+export async function editedScenario(page) {
+  return JSON.parse(await page.locator('#scenario-json').inputValue());
+}

@@ -19,12 +19,30 @@ test('every preset loads and runs without error', async ({ page }) => {
   }
 });
 
-test('no control looks invalid on any preset', async ({ page }) => {
+test('no control looks invalid on any preset, whichever call, service or balancer is selected', async ({ page }) => {
+  test.setTimeout(120_000);
   await openPlayground(page);
   const names = await page.locator('#preset option').evaluateAll((options) => options.map((option) => option.value));
+  /** Inputs the browser finds invalid, pickers showing no choice, and policy errors shown. */
+  const problems = () =>
+    page.locator('.controls').evaluate((panel) => [
+      ...[...panel.querySelectorAll('input')].filter((input) => !input.checkValidity()).map((input) => `${input.id}=${input.value}`),
+      ...[...panel.querySelectorAll('select')].filter((select) => select.value === '').map((select) => `${select.id || select.getAttribute('aria-label')} blank`),
+      ...[...panel.querySelectorAll('.policy-error')].filter((error) => !error.hidden).map((error) => `${error.id}: ${error.textContent}`),
+    ]);
+  const pickEach = async (selector, name) => {
+    const picker = page.locator(selector);
+    if ((await picker.count()) === 0) return;
+    for (const value of await picker.locator('option').evaluateAll((options) => options.map((option) => option.value))) {
+      await picker.selectOption(value);
+      expect(await problems(), `${name}, ${selector} = ${value}`).toEqual([]);
+    }
+  };
   for (const name of names) {
     await changeAndWait(page, () => page.locator('#preset').selectOption(name));
-    const invalid = await page.locator('.controls input:invalid').evaluateAll((inputs) => inputs.map((input) => `${input.id}=${input.value}`));
-    expect(invalid, name).toEqual([]);
+    expect(await problems(), name).toEqual([]);
+    await pickEach('#call-choice', name);
+    await pickEach('#service-name select', name);
+    await pickEach('#balancer-name select', name);
   }
 });

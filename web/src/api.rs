@@ -11,6 +11,7 @@ use crate::errors::{self, to_js};
 use crate::format::{self, Unit};
 use crate::graph::{self, Layout};
 use crate::palette;
+use crate::topology::Topology;
 use crate::view::{FaultWindow, RunView};
 use serde::Serialize;
 use stormglass_core::presets::{DEFAULT_PRESET, PRESETS};
@@ -164,6 +165,7 @@ fn fault_label(effects: &FaultEffects) -> String {
 pub struct RunHandle {
     simulation: Simulation,
     faults: Vec<FaultWindow>,
+    topology: Topology,
 }
 
 #[wasm_bindgen]
@@ -172,7 +174,11 @@ impl RunHandle {
     #[wasm_bindgen(constructor)]
     pub fn new(scenario_json: &str) -> Result<RunHandle, JsValue> {
         let scenario = parse(scenario_json)?;
-        Ok(RunHandle { faults: fault_windows(&scenario), simulation: Simulation::new(&scenario) })
+        Ok(RunHandle {
+            faults: fault_windows(&scenario),
+            topology: Topology::of(&scenario),
+            simulation: Simulation::new(&scenario),
+        })
     }
 
     /// Advances by up to `simulated_s` seconds of simulated time (stopping at the end of the
@@ -230,6 +236,13 @@ impl RunHandle {
         to_js(&self.faults)
     }
 
+    /// The scenario's call edges (in the order of the report's `series.edges`) with their
+    /// scenario paths and policies, and the load balancers' pools:
+    /// `{edges: [{from, to, path, fallback, policies}], balancers: [{id, pool, policy}], services}`.
+    pub fn topology(&self) -> Result<JsValue, JsValue> {
+        to_js(&self.topology)
+    }
+
     /// Digest of the events processed so far (16 hex digits): equal digests, identical runs.
     pub fn digest(&self) -> String {
         self.simulation.digest_hex()
@@ -262,24 +275,27 @@ pub struct Figures {
 
 #[wasm_bindgen]
 impl Figures {
-    /// `run`: `{report, faults}` as the worker posts them (report from `RunHandle.report()`,
-    /// faults from `RunHandle.faults()`). Throws with the offending field if it is not that shape.
+    /// `run`: `{report, faults, topology}` as the worker posts them (from `RunHandle.report()`,
+    /// `.faults()` and `.topology()`; topology may be left out). Throws with the offending field
+    /// if it is not that shape.
     #[wasm_bindgen(constructor)]
     pub fn new(run: JsValue) -> Result<Figures, JsValue> {
         let view: RunView = serde_wasm_bindgen::from_value(run).map_err(|error| {
-            errors::argument("run", &format!("expected {{report, faults}} from the worker: {error}"))
+            errors::argument("run", &format!("expected {{report, faults, topology}} from the worker: {error}"))
         })?;
         view.check().map_err(|(path, message)| errors::argument(&path, &message))?;
         Ok(Figures { view, layout: Layout::default() })
     }
 
-    /// Draws a time chart ("traffic", "latency" or "queue") with the cursor at `cursor_s`.
-    /// `focus` (a node id, or undefined for the whole system): the traffic chart shows that
-    /// node's traffic, the queue chart draws that service bolder. A canvas that is not laid
-    /// out (hidden) is skipped.
+    /// Draws a time chart ("traffic", "latency", "queue" or "policies") with the cursor at
+    /// `cursor_s`. `focus` (a node id, or undefined for the whole system): the traffic chart
+    /// shows that node's traffic, the queue chart draws that service bolder; the policies chart
+    /// shows a call (focus: the call's scenario path, like "nodes[0].calls[0]", or a client's
+    /// id), a service or a load balancer (its id). A canvas that is not laid out (hidden) is
+    /// skipped.
     pub fn draw_chart(&self, name: &str, canvas: JsValue, cursor_s: f64, focus: Option<String>) -> Result<(), JsValue> {
         let chart = Chart::from_name(name)
-            .ok_or_else(|| errors::argument("name", "expected \"traffic\", \"latency\" or \"queue\""))?;
+            .ok_or_else(|| errors::argument("name", "expected \"traffic\", \"latency\", \"queue\" or \"policies\""))?;
         let Some(surface) = Surface::prepare(&canvas).map_err(|message| errors::argument("canvas", &message))? else {
             return Ok(());
         };
@@ -299,12 +315,8 @@ impl Figures {
         let Some(surface) = Surface::prepare(&canvas).map_err(|message| errors::argument("canvas", &message))? else {
             return Ok(());
         };
-        let series = &self.view.report.series;
-        let nodes: Vec<(String, String)> =
-            series.nodes.iter().map(|node| (node.id.clone(), node.kind.clone())).collect();
-        let edges: Vec<(String, String)> =
-            series.edges.iter().map(|edge| (edge.from.clone(), edge.to.clone())).collect();
-        self.layout = graph::layout(&nodes, &edges, surface.width_css, surface.height_css);
+        let (nodes, links) = (graph::nodes_of(&self.view), graph::links_of(&self.view));
+        self.layout = graph::layout(&nodes, &links, surface.width_css, surface.height_css);
         graph::draw(&surface, &self.view, &self.layout, cursor_s, &selected)
             .map_err(|message| errors::internal(&message))
     }
@@ -316,6 +328,13 @@ impl Figures {
             return None;
         }
         self.layout.node_at(x_css, y_css).map(str::to_string)
+    }
+
+    /// The most nodes one column of the event graph holds (a pool of instances, services
+    /// called from one layer): the page gives the graph the height they need.
+    #[wasm_bindgen(getter)]
+    pub fn graph_rows(&self) -> u32 {
+        graph::rows_max(&graph::nodes_of(&self.view), &graph::links_of(&self.view)) as u32
     }
 
     /// Width of one time bucket, in seconds (the cursor's natural step).

@@ -1,4 +1,6 @@
-//! Time charts drawn with plotters: traffic, latency percentiles and queue depth.
+//! Time charts drawn with plotters: traffic, latency percentiles, queue depth, and the
+//! policies of one call or service (a budget's level, a breaker's open spells, a concurrency
+//! limit, and what those policies refused, on a second axis).
 //!
 //! Every chart spans the scenario's whole duration, shades the fault windows, marks the time
 //! cursor with a vertical line, and carries a legend whose entries show each series' value at
@@ -23,6 +25,9 @@ pub enum Chart {
     Latency,
     /// Attempts waiting in each service's queue.
     Queue,
+    /// The policies of a call edge (budget level, breaker state, refusals) or of a service
+    /// (concurrency limit, shedding) or a load balancer (ejected hosts).
+    Policies,
 }
 
 impl Chart {
@@ -31,6 +36,7 @@ impl Chart {
             "traffic" => Chart::Traffic,
             "latency" => Chart::Latency,
             "queue" => Chart::Queue,
+            "policies" => Chart::Policies,
             _ => return None,
         })
     }
@@ -83,12 +89,17 @@ pub fn draw(surface: &Surface, view: &RunView, chart: Chart, cursor_s: f64, focu
         (Chart::Latency, Some(id)) => focused_latency(view, id).cloned(),
         _ => None,
     };
+    let root = surface.backend()?.into_drawing_area();
     let spec = match chart {
         Chart::Traffic => traffic_spec(focused.as_ref().unwrap_or(&view.report.series.system)),
         Chart::Latency => latency_spec(focused.as_ref().unwrap_or(&view.report.series.system)),
         Chart::Queue => queue_spec(view, focus),
+        Chart::Policies => {
+            let spec = policies_spec(view, focus);
+            return draw_policies(&root, surface.scale, view, &spec, cursor_s)
+                .map_err(|error| format!("drawing a chart failed: {error}"));
+        }
     };
-    let root = surface.backend()?.into_drawing_area();
     draw_spec(&root, surface.scale, view, &spec, cursor_s).map_err(|error| format!("drawing a chart failed: {error}"))
 }
 
@@ -132,17 +143,27 @@ fn traffic_spec(system: &Metrics) -> Spec<'_> {
     // Drawn in this order: failures wide underneath, attempts over them (in a storm nearly
     // every attempt times out, and both stay visible), goodput over attempts so health
     // shows, and offered last and dashed so it stays visible where goodput matches it.
+    // Policies add lines only when they acted: refusals at the caller (breaker, throttling)
+    // with the failures, hedges with the attempts, degraded answers with goodput.
     let mut lines = Vec::new();
     for (label, name, colour) in [
         ("timeouts", "timeouts_per_s", palette::TIMEOUTS),
         ("errors", "errors_per_s", palette::ERRORS),
         ("rejected", "rejected_per_s", palette::REJECTED),
+        ("short-circuited", "short_circuited_per_s", palette::SHORT_CIRCUITED),
+        ("throttled", "throttled_per_s", palette::THROTTLED),
     ] {
         if any_positive(values(system, name)) {
             lines.push(line(label, name, colour, 4.0));
         }
     }
     lines.push(line("attempts", "attempts_per_s", palette::ATTEMPTS, 1.5));
+    if any_positive(values(system, "hedges_per_s")) {
+        lines.push(line("hedges", "hedges_per_s", palette::HEDGES, 1.5));
+    }
+    if any_positive(values(system, "degraded_per_s")) {
+        lines.push(line("degraded", "degraded_per_s", palette::FALLBACK, 2.5));
+    }
     lines.push(line("goodput", "goodput_per_s", palette::GOODPUT, 2.5));
     let mut offered = line("offered", "offered_per_s", palette::OFFERED, 1.5);
     offered.dash = Some((5.0, 5.0));
@@ -248,7 +269,8 @@ fn font(size_css: f64, scale: f64, colour: Colour) -> TextStyle<'static> {
 fn draw_spec(root: &Area, scale: f64, view: &RunView, spec: &Spec, cursor_s: f64) -> DrawResult<()> {
     root.fill(&palette::BACKGROUND.plotters())?;
     let bucket = view.bucket_at(cursor_s);
-    let legend_height_px = draw_legend(root, scale, view, spec, bucket)?;
+    let lines: Vec<&Line> = spec.lines.iter().collect();
+    let legend_height_px = draw_legend(root, scale, view, &lines, Vec::new(), bucket)?;
     let (_, plot_area) = root.split_vertically(legend_height_px);
 
     let x_end = view.axis_end_s();
@@ -417,6 +439,344 @@ where
     area.present()
 }
 
+/// Spans of time when a 0/1 series is 1 (a breaker open), shaded across the plot.
+struct Band<'a> {
+    label: &'static str,
+    colour: Colour,
+    values: Vec<&'a [f64]>,
+}
+
+impl Band<'_> {
+    /// Open in a bucket when any of its series is.
+    fn open_at(&self, bucket: usize) -> bool {
+        self.values.iter().any(|values| values.get(bucket).is_some_and(|&value| value >= 0.5))
+    }
+}
+
+/// The policies chart of one call edge, service or load balancer: levels on the left axis,
+/// what the policies refused or added (per second) on the right one, open breakers shaded.
+struct PolicySpec<'a> {
+    level_title: &'static str,
+    levels: Vec<Line<'a>>,
+    rates: Vec<Line<'a>>,
+    bands: Vec<Band<'a>>,
+    empty_message: &'static str,
+}
+
+/// What the policies chart shows for `focus`: a call edge's scenario path, or a node id (a
+/// client: its call; a service: its admission control and its calls' breakers; a load
+/// balancer: its ejected hosts). Without a focus: the first client's call.
+fn policies_spec<'a>(view: &'a RunView, focus: Option<&str>) -> PolicySpec<'a> {
+    let series = &view.report.series;
+    let edge_by_path = focus.and_then(|path| view.topology.edges.iter().position(|edge| edge.path == path));
+    let node = focus.and_then(|id| series.nodes.iter().find(|node| node.id == id));
+    let first_call_of = |id: &str| {
+        (0..series.edges.len())
+            .find(|&index| series.edges[index].from == id && !view.edge_info(index).is_some_and(|info| info.fallback))
+    };
+    let edge = match (edge_by_path, node) {
+        (Some(index), _) => Some(index),
+        (None, Some(node)) if node.kind == "client" => first_call_of(&node.id),
+        (None, Some(_)) => None,
+        (None, None) => series.nodes.iter().find(|node| node.kind == "client").and_then(|node| first_call_of(&node.id)),
+    };
+    let rate = |label: &str, metrics: &'a Metrics, name: &str, colour: Colour| Line {
+        label: label.to_string(),
+        colour,
+        values: values(metrics, name),
+        width_css: 2.0,
+        dash: None,
+        filled: false,
+        unit: Unit::PerSecond,
+    };
+    let level = |label: &str, metrics: &'a Metrics, name: &str| Line {
+        label: label.to_string(),
+        colour: palette::LEVEL,
+        values: values(metrics, name),
+        width_css: 2.5,
+        dash: None,
+        filled: false,
+        unit: Unit::Count,
+    };
+    if let Some(index) = edge {
+        let metrics = &series.edges[index].metrics;
+        let policies = view.edge_info(index).map(|info| &info.policies);
+        let budget = policies.and_then(|policies| policies.budget.as_deref());
+        let mut levels = Vec::new();
+        if budget.is_some() || values(metrics, "budget_level").iter().any(|value| value.is_finite()) {
+            levels.push(level("budget", metrics, "budget_level"));
+        }
+        let mut rates: Vec<Line> = [
+            ("retries", "retries_per_s", palette::ATTEMPTS),
+            ("hedges", "hedges_per_s", palette::HEDGES),
+            ("short-circuited", "short_circuited_per_s", palette::SHORT_CIRCUITED),
+            ("throttled", "throttled_per_s", palette::THROTTLED),
+            ("degraded", "degraded_per_s", palette::FALLBACK),
+        ]
+        .into_iter()
+        .filter(|(label, name, _)| *label == "retries" || any_positive(values(metrics, name)))
+        .map(|(label, name, colour)| rate(label, metrics, name, colour))
+        .collect();
+        if let Some(retries) = rates.first_mut() {
+            retries.dash = Some((5.0, 4.0));
+        }
+        let has_breaker = policies.is_some_and(|policies| policies.breaker);
+        let bands = if has_breaker || any_positive(values(metrics, "breaker_open")) {
+            vec![Band {
+                label: "breaker",
+                colour: palette::SHORT_CIRCUITED,
+                values: vec![values(metrics, "breaker_open")],
+            }]
+        } else {
+            Vec::new()
+        };
+        let level_title = match budget {
+            Some("aws_standard") | Some("grpc") => "budget: tokens left",
+            Some("percentage") => "budget: retries allowed",
+            Some("envoy") => "budget: retries in flight",
+            _ => "budget level",
+        };
+        return PolicySpec {
+            level_title,
+            levels,
+            rates,
+            bands,
+            empty_message: "no retry budget or breaker on this call",
+        };
+    }
+    let Some(node) = node else {
+        return PolicySpec {
+            level_title: "",
+            levels: Vec::new(),
+            rates: Vec::new(),
+            bands: Vec::new(),
+            empty_message: "no call to show",
+        };
+    };
+    if node.kind == "load_balancer" {
+        return PolicySpec {
+            level_title: "hosts ejected",
+            levels: vec![level("ejected", &node.metrics, "ejected_hosts")],
+            rates: Vec::new(),
+            bands: Vec::new(),
+            empty_message: "no data yet",
+        };
+    }
+    let mut levels = Vec::new();
+    let limiter = view.topology.service(&node.id).is_some_and(|service| service.limiter.is_some());
+    if limiter || any_positive(values(&node.metrics, "concurrency_limit")) {
+        levels.push(level("concurrency limit", &node.metrics, "concurrency_limit"));
+    }
+    let mut rates: Vec<Line> = [
+        ("shed", "shed_per_s", palette::SHED),
+        ("expired", "expired_per_s", palette::EXPIRED),
+        ("cancelled", "cancelled_per_s", palette::CANCELLED),
+        ("rejected", "rejected_per_s", palette::REJECTED),
+    ]
+    .into_iter()
+    .filter(|(_, name, _)| any_positive(values(&node.metrics, name)))
+    .map(|(label, name, colour)| rate(label, &node.metrics, name, colour))
+    .collect();
+    if rates.is_empty() {
+        rates.push(rate("shed", &node.metrics, "shed_per_s", palette::SHED));
+    }
+    // The breakers on the service's own calls: open while any of them is.
+    let breakers: Vec<&[f64]> = (0..series.edges.len())
+        .filter(|&index| series.edges[index].from == node.id)
+        .filter(|&index| view.edge_info(index).is_some_and(|info| info.policies.breaker))
+        .map(|index| values(&series.edges[index].metrics, "breaker_open"))
+        .collect();
+    let bands = if breakers.is_empty() {
+        Vec::new()
+    } else {
+        vec![Band { label: "breaker on its calls", colour: palette::SHORT_CIRCUITED, values: breakers }]
+    };
+    PolicySpec {
+        level_title: "concurrency limit",
+        levels,
+        rates,
+        bands,
+        empty_message: "no concurrency limit, and nothing shed, on this service",
+    }
+}
+
+/// Largest finite value of some lines, scaled up a little for headroom (1 when there is none).
+fn axis_high(lines: &[Line]) -> f64 {
+    let max = lines.iter().flat_map(|line| line.values.iter().copied()).filter(|v| v.is_finite()).fold(0.0, f64::max);
+    if max > 0.0 {
+        (max * 1.08).min(1e15)
+    } else {
+        1.0
+    }
+}
+
+/// Runs of points of a line, at the middle of their buckets.
+fn line_runs(line: &Line, view: &RunView) -> Vec<Vec<(f64, f64)>> {
+    let bucket_s = view.bucket_s();
+    finite_runs(line.values, view.buckets(), false)
+        .into_iter()
+        .map(|run| run.into_iter().map(|(index, value)| ((index as f64 + 0.5) * bucket_s, value)).collect())
+        .collect()
+}
+
+fn draw_policies(root: &Area, scale: f64, view: &RunView, spec: &PolicySpec, cursor_s: f64) -> DrawResult<()> {
+    root.fill(&palette::BACKGROUND.plotters())?;
+    let bucket = view.bucket_at(cursor_s);
+    let lines: Vec<&Line> = spec.levels.iter().chain(&spec.rates).collect();
+    let has_data = lines.iter().any(|line| line.values.iter().any(|value| value.is_finite()));
+    let has_policy = !spec.levels.is_empty() || !spec.bands.is_empty() || spec.rates.len() > 1;
+    let mut blocks: Vec<LegendItem> = spec
+        .bands
+        .iter()
+        .map(|band| {
+            let state = match bucket {
+                Some(bucket) if band.open_at(bucket) => "open",
+                Some(_) => "closed",
+                None => "",
+            };
+            LegendItem {
+                text: format!("{} {state}", band.label),
+                colour: band.colour,
+                swatch: Swatch::Block,
+                dash: None,
+            }
+        })
+        .collect();
+    if has_data && !has_policy {
+        // Said in the legend, clear of the data.
+        blocks.push(LegendItem {
+            text: format!("· {}", spec.empty_message),
+            colour: palette::MUTED_TEXT,
+            swatch: Swatch::Note,
+            dash: None,
+        });
+    }
+    let legend_height_px = draw_legend(root, scale, view, &lines, blocks, bucket)?;
+    let (_, area) = root.split_vertically(legend_height_px);
+
+    // Levels on the left axis and rates on the right; rates alone take the left one.
+    let (left, right, left_title): (&[Line], &[Line], &str) = if spec.levels.is_empty() {
+        (&spec.rates, &[], "per second")
+    } else {
+        (&spec.levels, &spec.rates, spec.level_title)
+    };
+    let x_end = view.axis_end_s();
+    let (left_high, right_high) = (axis_high(left), axis_high(right));
+    let side_css = 48.0;
+    let mut chart = ChartBuilder::on(&area)
+        .margin_left(4.0 * scale)
+        .margin_right(if right.is_empty() { 14.0 } else { 4.0 } * scale)
+        .margin_top(6.0 * scale)
+        .x_label_area_size(36.0 * scale)
+        .y_label_area_size(side_css * scale)
+        .right_y_label_area_size(if right.is_empty() { 0.0 } else { side_css * scale })
+        .build_cartesian_2d(0.0..x_end, 0.0..left_high)?
+        .set_secondary_coord(0.0..x_end, 0.0..right_high);
+    let width_css = f64::from(area.dim_in_pixel().0) / scale;
+    let height_css = f64::from(area.dim_in_pixel().1) / scale;
+    let x_labels = ((width_css / 70.0) as usize).clamp(2, 12);
+    let y_labels = ((height_css / 36.0) as usize).clamp(2, 8);
+    let thin = scale.round().max(1.0) as u32;
+    chart
+        .configure_mesh()
+        .x_labels(x_labels)
+        .y_labels(y_labels)
+        .x_label_formatter(&|value| compact(*value))
+        .y_label_formatter(&|value| compact(*value))
+        .x_desc("time (s)")
+        .y_desc(left_title)
+        .label_style(font(11.0, scale, palette::MUTED_TEXT))
+        .axis_desc_style(font(11.5, scale, palette::TEXT))
+        .axis_style(palette::AXIS.plotters().stroke_width(thin))
+        .bold_line_style(palette::GRID.plotters().stroke_width(thin))
+        .light_line_style(TRANSPARENT)
+        .set_tick_mark_size(LabelAreaPosition::Left, (4.0 * scale) as i32)
+        .set_tick_mark_size(LabelAreaPosition::Bottom, (4.0 * scale) as i32)
+        .draw()?;
+    if !right.is_empty() {
+        chart
+            .configure_secondary_axes()
+            .y_labels(y_labels)
+            .y_label_formatter(&|value| compact(*value))
+            .y_desc("per second")
+            .label_style(font(11.0, scale, palette::MUTED_TEXT))
+            .axis_desc_style(font(11.5, scale, palette::TEXT))
+            .axis_style(palette::AXIS.plotters().stroke_width(thin))
+            .draw()?;
+    }
+
+    // Fault windows and open breakers first, under the data.
+    for fault in &view.faults {
+        let (start, end) = (fault.start_s.clamp(0.0, x_end), fault.end_s.clamp(0.0, x_end));
+        if end > start {
+            chart.draw_series(std::iter::once(Rectangle::new(
+                [(start, 0.0), (end, left_high)],
+                palette::FAULT.plotters().mix(0.13).filled(),
+            )))?;
+        }
+    }
+    let bucket_s = view.bucket_s();
+    for band in &spec.bands {
+        let mut start = None;
+        for index in 0..=view.buckets() {
+            let open = index < view.buckets() && band.open_at(index);
+            match (open, start) {
+                (true, None) => start = Some(index),
+                (false, Some(first)) => {
+                    let span = [(first as f64 * bucket_s, 0.0), ((index as f64 * bucket_s).min(x_end), left_high)];
+                    chart.draw_series(std::iter::once(Rectangle::new(
+                        span,
+                        band.colour.plotters().mix(0.22).filled(),
+                    )))?;
+                    start = None;
+                }
+                _ => {}
+            }
+        }
+    }
+    let stroke = |line: &Line| line.colour.plotters().stroke_width((line.width_css * scale).round().max(1.0) as u32);
+    let dashes =
+        |(dash, gap): (f64, f64)| ((dash * scale).round().max(1.0) as u32, (gap * scale).round().max(1.0) as u32);
+    for line in left {
+        for points in line_runs(line, view) {
+            match line.dash {
+                Some(pattern) => {
+                    let (dash, gap) = dashes(pattern);
+                    chart.draw_series(DashedLineSeries::new(points, dash, gap, stroke(line)))?;
+                }
+                None => {
+                    chart.draw_series(LineSeries::new(points, stroke(line)))?;
+                }
+            }
+        }
+    }
+    for line in right {
+        for points in line_runs(line, view) {
+            match line.dash {
+                Some(pattern) => {
+                    let (dash, gap) = dashes(pattern);
+                    chart.draw_secondary_series(DashedLineSeries::new(points, dash, gap, stroke(line)))?;
+                }
+                None => {
+                    chart.draw_secondary_series(LineSeries::new(points, stroke(line)))?;
+                }
+            }
+        }
+    }
+    if !has_data {
+        let (x, bottom) = chart.backend_coord(&(x_end / 2.0, 0.0));
+        let (_, top) = chart.backend_coord(&(x_end / 2.0, left_high));
+        let style = font(13.0, scale, palette::MUTED_TEXT).pos(Pos::new(HPos::Center, VPos::Center));
+        area.draw_text("no data yet", &style, (x, (bottom + top) / 2))?;
+    }
+    let cursor = if cursor_s.is_finite() { cursor_s.clamp(0.0, x_end) } else { 0.0 };
+    chart.draw_series(std::iter::once(PathElement::new(
+        vec![(cursor, 0.0), (cursor, left_high)],
+        palette::CURSOR.plotters().stroke_width((1.5 * scale).round().max(1.0) as u32),
+    )))?;
+    area.present()
+}
+
 /// Splits a series into runs of drawable values (finite; positive on a log axis), so a bucket
 /// without data is a gap, not a drop to zero.
 fn finite_runs(values: &[f64], buckets: usize, positive_only: bool) -> Vec<Vec<(usize, f64)>> {
@@ -439,16 +799,32 @@ fn finite_runs(values: &[f64], buckets: usize, positive_only: bool) -> Vec<Vec<(
 struct LegendItem {
     text: String,
     colour: Colour,
-    /// A filled block (fault window) rather than a line.
-    block: bool,
+    swatch: Swatch,
     dash: Option<(f64, f64)>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Swatch {
+    /// A line (a series), dashed as the series is.
+    Line,
+    /// A filled block (a shaded span: fault window, open breaker).
+    Block,
+    /// No swatch: a remark in muted text.
+    Note,
 }
 
 /// Draws the legend across the top of the chart, wrapping to more rows on narrow canvases.
 /// Returns its height in device pixels.
-fn draw_legend(root: &Area, scale: f64, view: &RunView, spec: &Spec, bucket: Option<usize>) -> DrawResult<u32> {
-    let mut items: Vec<(usize, LegendItem)> = spec
-        .lines
+/// `blocks`: shaded spans other than fault windows (a breaker's open spells), listed before them.
+fn draw_legend(
+    root: &Area,
+    scale: f64,
+    view: &RunView,
+    lines: &[&Line],
+    blocks: Vec<LegendItem>,
+    bucket: Option<usize>,
+) -> DrawResult<u32> {
+    let mut items: Vec<(usize, LegendItem)> = lines
         .iter()
         .map(|line| {
             let value = bucket.map_or(f64::NAN, |bucket| line.values.get(bucket).copied().unwrap_or(f64::NAN));
@@ -458,19 +834,20 @@ fn draw_legend(root: &Area, scale: f64, view: &RunView, spec: &Spec, bucket: Opt
             } else {
                 line.label.clone()
             };
-            (legend_rank(&line.label), LegendItem { text, colour: line.colour, block: false, dash: line.dash })
+            (legend_rank(&line.label), LegendItem { text, colour: line.colour, swatch: Swatch::Line, dash: line.dash })
         })
         .collect::<Vec<_>>();
     // A stable sort: labels of equal rank (service ids) keep the scenario's order.
     items.sort_by_key(|(rank, _)| *rank);
     let mut items: Vec<LegendItem> = items.into_iter().map(|(_, item)| item).collect();
+    items.extend(blocks);
     if !view.faults.is_empty() {
         let text = if view.faults.len() == 1 {
             format!("fault: {}", view.faults[0].label)
         } else {
             "fault windows".to_string()
         };
-        items.push(LegendItem { text, colour: palette::FAULT, block: true, dash: None });
+        items.push(LegendItem { text, colour: palette::FAULT, swatch: Swatch::Block, dash: None });
     }
 
     let text_style = font(12.0, scale, palette::TEXT).pos(Pos::new(HPos::Left, VPos::Center));
@@ -484,7 +861,7 @@ fn draw_legend(root: &Area, scale: f64, view: &RunView, spec: &Spec, bucket: Opt
     let mut placed = Vec::with_capacity(items.len());
     for item in &items {
         let (text_width, _) = root.estimate_text_size(&item.text, &text_style)?;
-        let item_width = swatch + gap + f64::from(text_width);
+        let item_width = if item.swatch == Swatch::Note { 0.0 } else { swatch + gap } + f64::from(text_width);
         if x > padding && x + item_width > f64::from(width_px) - padding {
             row += 1;
             x = padding;
@@ -497,7 +874,12 @@ fn draw_legend(root: &Area, scale: f64, view: &RunView, spec: &Spec, bucket: Opt
         let (left, middle) = (x as i32, y as i32);
         let right = (x + swatch) as i32;
         let colour = item.colour.plotters();
-        if item.block {
+        if item.swatch == Swatch::Note {
+            let style = font(12.0, scale, palette::MUTED_TEXT).pos(Pos::new(HPos::Left, VPos::Center));
+            root.draw_text(&item.text, &style, (left, middle))?;
+            continue;
+        }
+        if item.swatch == Swatch::Block {
             let half = (5.0 * scale) as i32;
             root.draw(&Rectangle::new([(left, middle - half), (right, middle + half)], colour.mix(0.3).filled()))?;
         } else if let Some((dash, gap)) = item.dash {
@@ -525,8 +907,22 @@ fn draw_legend(root: &Area, scale: f64, view: &RunView, spec: &Spec, bucket: Opt
 /// Legend order (lines are ordered for drawing; the legend reads best with what the user
 /// watches first). Labels not listed (service ids) keep their order after these.
 fn legend_rank(label: &str) -> usize {
-    const ORDER: [&str; 9] =
-        ["offered", "attempts", "goodput", "timeouts", "errors", "rejected", "p50", "p99", "p99.9"];
+    const ORDER: [&str; 14] = [
+        "offered",
+        "attempts",
+        "retries",
+        "hedges",
+        "goodput",
+        "degraded",
+        "timeouts",
+        "errors",
+        "rejected",
+        "short-circuited",
+        "throttled",
+        "p50",
+        "p99",
+        "p99.9",
+    ];
     ORDER.iter().position(|known| *known == label).unwrap_or(ORDER.len())
 }
 

@@ -5,13 +5,14 @@
 //!
 //! ```text
 //!  worker.js --RunHandle(json).step(s)..report()--> plain JS object --postMessage--> app.js
-//!  app.js --new Figures({report, faults})--> draw_chart / draw_graph at the time cursor
+//!  app.js --new Figures({report, faults, topology})--> draw_chart / draw_graph at the time cursor
 //! ```
 //!
 //! Modules: `api` (the wasm-bindgen exports), `errors` (errors as JS objects with field
 //! paths), `view` (the report as the drawing code reads it), `charts` (plotters time charts),
 //! `graph` (the event graph), `canvas` (high-DPI sizing and the plotters backend), `format`
-//! (numbers for people), `palette` (the one set of colours).
+//! (numbers for people), `palette` (the one set of colours), `topology` (edge paths and
+//! policies, load balancers' pools: the scenario's structure the report does not carry).
 
 mod api;
 mod canvas;
@@ -20,6 +21,7 @@ mod errors;
 pub mod format;
 mod graph;
 pub mod palette;
+mod topology;
 mod view;
 
 pub use api::*;

@@ -44,6 +44,22 @@ pub const TIMEOUTS: Colour = Colour::hex(0xea580c);
 pub const REJECTED: Colour = Colour::hex(0xdb2777);
 /// Fault windows.
 pub const FAULT: Colour = Colour::hex(0x7c3aed);
+/// Attempts sent as hedges.
+pub const HEDGES: Colour = Colour::hex(0x0d9488);
+/// Requests answered by a degraded fallback: not a failure, not a success.
+pub const FALLBACK: Colour = Colour::hex(0x65a30d);
+/// Attempts failed at once by an open circuit breaker; also the breaker-open band.
+pub const SHORT_CIRCUITED: Colour = Colour::hex(0xca8a04);
+/// Attempts refused locally by adaptive throttling.
+pub const THROTTLED: Colour = Colour::hex(0x92400e);
+/// A policy's level over time: a retry budget's tokens, a concurrency limit, hosts ejected.
+pub const LEVEL: Colour = Colour::hex(0x334155);
+/// Attempts a service shed (admission control, queue management).
+pub const SHED: Colour = Colour::hex(0x9d174d);
+/// Queued attempts dropped because their deadline had passed.
+pub const EXPIRED: Colour = Colour::hex(0x9a3412);
+/// Attempts their callers cancelled.
+pub const CANCELLED: Colour = Colour::hex(0x78716c);
 /// Queue depth.
 pub const QUEUE: Colour = Colour::hex(0x0891b2);
 /// Latency percentiles, light to dark as the tail gets longer.
@@ -76,6 +92,14 @@ pub const NAMED: &[(&str, Colour)] = &[
     ("rejected", REJECTED),
     ("fault", FAULT),
     ("queue", QUEUE),
+    ("hedges", HEDGES),
+    ("fallback", FALLBACK),
+    ("short-circuited", SHORT_CIRCUITED),
+    ("throttled", THROTTLED),
+    ("level", LEVEL),
+    ("shed", SHED),
+    ("expired", EXPIRED),
+    ("cancelled", CANCELLED),
     ("latency-p50", LATENCY_P50),
     ("latency-p99", LATENCY_P99),
     ("latency-p999", LATENCY_P999),
@@ -98,7 +122,24 @@ mod tests {
 
     #[test]
     fn series_colours_are_distinct() {
-        let series = [OFFERED, ATTEMPTS, GOODPUT, ERRORS, TIMEOUTS, REJECTED, FAULT, QUEUE];
+        let series = [
+            OFFERED,
+            ATTEMPTS,
+            GOODPUT,
+            ERRORS,
+            TIMEOUTS,
+            REJECTED,
+            FAULT,
+            QUEUE,
+            HEDGES,
+            FALLBACK,
+            SHORT_CIRCUITED,
+            THROTTLED,
+            LEVEL,
+            SHED,
+            EXPIRED,
+            CANCELLED,
+        ];
         for (index, colour) in series.iter().enumerate() {
             assert!(!series[index + 1..].contains(colour), "{colour:?} is used twice");
         }

@@ -3,6 +3,7 @@
 //! posted. The page holds one of these behind the `Figures` handle, so scrubbing the time
 //! cursor redraws from wasm memory without crossing the JS boundary with the whole report.
 
+use crate::topology::Topology;
 use serde::de::{Deserializer, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -23,6 +24,9 @@ pub struct RunView {
     pub report: ReportView,
     #[serde(default)]
     pub faults: Vec<FaultWindow>,
+    /// Edge paths and policies, load balancers' pools (absent: plain edges, no pools).
+    #[serde(default)]
+    pub topology: Topology,
 }
 
 #[derive(Debug, Deserialize)]
@@ -138,6 +142,16 @@ impl RunView {
         if series.nodes.len() > NODES_MAX || series.edges.len() > NODES_MAX {
             return bad("report.series.nodes", &format!("expected at most {NODES_MAX} nodes and edges"));
         }
+        let topology = &self.topology;
+        if topology.edges.len() > NODES_MAX
+            || topology.balancers.len() > NODES_MAX
+            || topology.services.len() > NODES_MAX
+        {
+            return bad("topology", &format!("expected at most {NODES_MAX} edges, balancers and services"));
+        }
+        if topology.balancers.iter().any(|balancer| balancer.pool.len() > NODES_MAX) {
+            return bad("topology.balancers", &format!("expected pools of at most {NODES_MAX} services"));
+        }
         if self.faults.len() > FAULTS_MAX {
             return bad("faults", &format!("expected at most {FAULTS_MAX} faults"));
         }
@@ -175,6 +189,13 @@ impl RunView {
         } else {
             self.bucket_s() * self.buckets().max(1) as f64
         }
+    }
+
+    /// The topology's description of series edge `index`, when the two lists agree.
+    pub fn edge_info(&self, index: usize) -> Option<&crate::topology::EdgeInfo> {
+        let edges = &self.topology.edges;
+        let series = self.report.series.edges.get(index)?;
+        edges.get(index).filter(|info| info.from == series.from && info.to == series.to)
     }
 
     /// Fault windows in force at a time.

@@ -1,0 +1,272 @@
+//! The scenario's structure as the drawing code needs it and the report does not carry: where
+//! each call edge is written in the scenario (its path), which policies it has, and each load
+//! balancer's pool and policy.
+//!
+//! ```text
+//!  ValidScenario --Topology::of--> {edges: [{from, to, path, fallback, policies}], balancers, services}
+//!        (worker: RunHandle.topology())        --postMessage-->    Figures (page): badges, pools
+//! ```
+//!
+//! The report's `series.edges` are in the order of the model's edges; the model builds them
+//! in scenario order (node by node, call by call, each call followed by its fallback call).
+//! `Topology::of` walks the scenario in that order and checks the result against the model
+//! edge by edge, so a change of that order gives edges without paths instead of wrong ones.
+
+use serde::{Deserialize, Serialize};
+use stormglass_core::scenario::{
+    BalancePolicy, Call, ConcurrencyLimit, Fallback, Node, QueueManagement, RetryBudget, ValidScenario,
+};
+
+/// One call edge, in the order of the report's `series.edges`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct EdgeInfo {
+    pub from: String,
+    pub to: String,
+    /// Where the call is written, like `nodes[0].calls[0]` or `nodes[2].calls[1].fallback.call`
+    /// (empty if it could not be told).
+    #[serde(default)]
+    pub path: String,
+    /// A fallback call (made after the call it belongs to has finally failed).
+    #[serde(default)]
+    pub fallback: bool,
+    #[serde(default)]
+    pub policies: EdgePolicies,
+}
+
+/// Which policies a call has (what the graph marks on its edge).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct EdgePolicies {
+    /// Attempts in total, the first one included.
+    #[serde(default)]
+    pub max_attempts: u32,
+    /// The retry budget's kind ("aws_standard", "grpc", "percentage", "envoy"), if any.
+    #[serde(default)]
+    pub budget: Option<String>,
+    #[serde(default)]
+    pub throttle: bool,
+    #[serde(default)]
+    pub breaker: bool,
+    #[serde(default)]
+    pub hedge: bool,
+    /// "degraded" or "call", if the call has a fallback.
+    #[serde(default)]
+    pub fallback: Option<String>,
+    #[serde(default)]
+    pub deadline: bool,
+    #[serde(default)]
+    pub cancel_on_give_up: bool,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct BalancerInfo {
+    pub id: String,
+    pub pool: Vec<String>,
+    /// For people: "round robin", "peak EWMA", ...
+    #[serde(default)]
+    pub policy: String,
+    #[serde(default)]
+    pub outlier_detection: bool,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ServiceInfo {
+    pub id: String,
+    /// The concurrency limit's kind ("static", "aimd", ...), if any.
+    #[serde(default)]
+    pub limiter: Option<String>,
+    /// "codel" or "controlled_delay", if the queue is managed.
+    #[serde(default)]
+    pub queue_management: Option<String>,
+    #[serde(default)]
+    pub rate_limit: bool,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Topology {
+    #[serde(default)]
+    pub edges: Vec<EdgeInfo>,
+    #[serde(default)]
+    pub balancers: Vec<BalancerInfo>,
+    #[serde(default)]
+    pub services: Vec<ServiceInfo>,
+}
+
+impl Topology {
+    pub fn of(scenario: &ValidScenario) -> Topology {
+        let mut edges = Vec::new();
+        let mut balancers = Vec::new();
+        let mut services = Vec::new();
+        for (position, node) in scenario.scenario.nodes.iter().enumerate() {
+            let calls: &[Call] = match node {
+                Node::Client(client) => &client.calls[..client.calls.len().min(1)],
+                Node::Service(service) => {
+                    let admission = service.admission.as_ref();
+                    services.push(ServiceInfo {
+                        id: service.id.clone(),
+                        limiter: admission.and_then(|a| a.concurrency_limit.as_ref()).map(|l| limiter_kind(l).into()),
+                        queue_management: match service.queue.management {
+                            QueueManagement::None => None,
+                            QueueManagement::Codel => Some("codel".into()),
+                            QueueManagement::ControlledDelay => Some("controlled_delay".into()),
+                        },
+                        rate_limit: admission.is_some_and(|a| a.rate_limit.is_some()),
+                    });
+                    &service.calls
+                }
+                Node::LoadBalancer(balancer) => {
+                    balancers.push(BalancerInfo {
+                        id: balancer.id.clone(),
+                        pool: balancer.pool.clone(),
+                        policy: balance_policy_name(balancer.policy).into(),
+                        outlier_detection: balancer.outlier_detection.is_some(),
+                    });
+                    &[]
+                }
+            };
+            for (index, call) in calls.iter().enumerate() {
+                let path = format!("nodes[{position}].calls[{index}]");
+                edges.push(edge_info(node.id(), call, path.clone(), false));
+                if let Some(Fallback::Call(fallback)) = &call.fallback {
+                    edges.push(edge_info(node.id(), fallback, format!("{path}.fallback.call"), true));
+                }
+            }
+        }
+        let matches_model = edges.len() == scenario.edges.len()
+            && edges.iter().zip(&scenario.edges).all(|(info, model)| {
+                info.from == scenario.node_id(model.from_node) && info.to == scenario.node_id(model.to_node)
+            });
+        if !matches_model {
+            // The model's edge order is not the one assumed: name the edges from the model,
+            // without paths or policies, rather than attach policies to the wrong edges.
+            edges = scenario
+                .edges
+                .iter()
+                .map(|model| EdgeInfo {
+                    from: scenario.node_id(model.from_node).to_string(),
+                    to: scenario.node_id(model.to_node).to_string(),
+                    fallback: model.is_fallback,
+                    ..EdgeInfo::default()
+                })
+                .collect();
+        }
+        Topology { edges, balancers, services }
+    }
+
+    pub fn balancer(&self, id: &str) -> Option<&BalancerInfo> {
+        self.balancers.iter().find(|balancer| balancer.id == id)
+    }
+
+    pub fn service(&self, id: &str) -> Option<&ServiceInfo> {
+        self.services.iter().find(|service| service.id == id)
+    }
+}
+
+fn edge_info(from: &str, call: &Call, path: String, fallback: bool) -> EdgeInfo {
+    let policies = EdgePolicies {
+        max_attempts: call.retry.as_ref().map_or(1, |retry| retry.max_attempts),
+        budget: call.budget.as_ref().map(|budget| budget_kind(budget).to_string()),
+        throttle: call.throttle.is_some(),
+        breaker: call.breaker.is_some(),
+        hedge: call.hedge.is_some(),
+        fallback: call.fallback.as_ref().map(|fallback| {
+            match fallback {
+                Fallback::Degraded => "degraded",
+                Fallback::Call(_) => "call",
+            }
+            .to_string()
+        }),
+        deadline: call.deadline.as_ref().is_some_and(|deadline| deadline.total.is_some() || deadline.propagate),
+        cancel_on_give_up: call.cancel_on_give_up,
+    };
+    EdgeInfo { from: from.to_string(), to: call.to.clone(), path, fallback, policies }
+}
+
+pub fn budget_kind(budget: &RetryBudget) -> &'static str {
+    match budget {
+        RetryBudget::AwsStandard(_) => "aws_standard",
+        RetryBudget::Grpc(_) => "grpc",
+        RetryBudget::Percentage(_) => "percentage",
+        RetryBudget::Envoy(_) => "envoy",
+    }
+}
+
+fn limiter_kind(limit: &ConcurrencyLimit) -> &'static str {
+    match limit {
+        ConcurrencyLimit::Static(_) => "static",
+        ConcurrencyLimit::Aimd(_) => "aimd",
+        ConcurrencyLimit::Vegas(_) => "vegas",
+        ConcurrencyLimit::Gradient2(_) => "gradient2",
+        ConcurrencyLimit::EnvoyGradient(_) => "envoy_gradient",
+    }
+}
+
+fn balance_policy_name(policy: BalancePolicy) -> &'static str {
+    match policy {
+        BalancePolicy::RoundRobin => "round robin",
+        BalancePolicy::Random => "random",
+        BalancePolicy::LeastOutstanding => "least outstanding",
+        BalancePolicy::PowerOfTwoChoices => "power of two",
+        BalancePolicy::PeakEwma => "peak EWMA",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use stormglass_core::parse_scenario;
+    use stormglass_core::presets::PRESETS;
+
+    fn topology(json: &str) -> Topology {
+        Topology::of(&parse_scenario(json).unwrap_or_else(|errors| panic!("{errors}")))
+    }
+
+    #[test]
+    fn every_preset_edge_gets_its_path() {
+        for preset in PRESETS {
+            let topology = topology(preset.json);
+            let scenario: serde_json::Value = serde_json::from_str(preset.json).unwrap_or_default();
+            for edge in &topology.edges {
+                assert!(!edge.path.is_empty(), "{}: {edge:?}", preset.name);
+                // The path leads to a call to the edge's target.
+                let pointer =
+                    format!("/{}", edge.path.replace('[', "/").replace("].", "/").replace(']', "")).replace('.', "/");
+                assert_eq!(scenario.pointer(&format!("{pointer}/to")).and_then(|to| to.as_str()), Some(&*edge.to));
+            }
+        }
+    }
+
+    #[test]
+    fn fallbacks_services_calls_and_balancers_are_described() {
+        let topology = topology(
+            r#"{"version": 1, "duration": "10s", "nodes": [
+              {"kind": "client", "id": "c", "rate": 10, "calls": [{"to": "lb", "budget": {"grpc": {}},
+                 "breaker": "hystrix", "fallback": {"call": {"to": "cache"}}}]},
+              {"kind": "load_balancer", "id": "lb", "pool": ["a", "b"], "policy": "peak_ewma"},
+              {"kind": "service", "id": "a", "workers": 1, "service_time": {"constant": "1ms"},
+               "calls": [{"to": "db", "hedge": {"delay": "5ms"}}, {"to": "cache"}],
+               "admission": {"concurrency_limit": {"aimd": {}}}},
+              {"kind": "service", "id": "b", "workers": 1, "service_time": {"constant": "1ms"}},
+              {"kind": "service", "id": "db", "workers": 1, "service_time": {"constant": "1ms"}},
+              {"kind": "service", "id": "cache", "workers": 1, "service_time": {"constant": "1ms"}}]}"#,
+        );
+        let paths: Vec<(&str, &str, bool)> =
+            topology.edges.iter().map(|edge| (edge.path.as_str(), edge.to.as_str(), edge.fallback)).collect();
+        assert_eq!(
+            paths,
+            [
+                ("nodes[0].calls[0]", "lb", false),
+                ("nodes[0].calls[0].fallback.call", "cache", true),
+                ("nodes[2].calls[0]", "db", false),
+                ("nodes[2].calls[1]", "cache", false),
+            ]
+        );
+        let first = &topology.edges[0].policies;
+        assert_eq!(
+            (first.budget.as_deref(), first.breaker, first.fallback.as_deref()),
+            (Some("grpc"), true, Some("call"))
+        );
+        assert!(topology.edges[2].policies.hedge);
+        assert_eq!(topology.balancer("lb").map(|b| (b.pool.len(), b.policy.as_str())), Some((2, "peak EWMA")));
+        assert_eq!(topology.service("a").and_then(|s| s.limiter.as_deref()), Some("aimd"));
+    }
+}
