@@ -126,6 +126,8 @@ enum WireKind {
     Call(usize),
     /// A load balancer's link to one of its pool members.
     Pool,
+    /// A queue's link to a service polling it.
+    Consume,
 }
 
 /// A small label on a call edge naming one of its policies.
@@ -298,6 +300,11 @@ pub fn draw(
             }
         }
     }
+    for (queue, consumer) in &view.topology.consumers {
+        if let (Some(from), Some(to)) = (layout.position(queue), layout.position(consumer)) {
+            wires.push(Wire { from, to, kind: WireKind::Consume });
+        }
+    }
     let ports = port_ys(layout, &wires);
 
     // Edge widths are relative to the busiest edge over the whole run, so they are comparable
@@ -309,8 +316,15 @@ pub fn draw(
     let mut share_tags: Vec<(usize, String)> = Vec::new();
     // Badges of edges too short to carry them, drawn in the caller's box after the nodes.
     let mut boxed_badges: Vec<(usize, Vec<Badge>)> = Vec::new();
-    // Pool links first, under the call edges.
+    // Pool and consumer links first, under the call edges.
     for (wire, &(start_y, end_y)) in wires.iter().zip(&ports) {
+        if matches!(wire.kind, WireKind::Consume) {
+            let (from, to) = (&layout.nodes[wire.from], &layout.nodes[wire.to]);
+            let polled = node_at(&to.id, "messages_per_s");
+            let labelled = to.x - (from.x + from.width) >= POOL_LABEL_GAP_CSS;
+            draw_consume_link(&painter, (from.x + from.width, start_y), (to.x, end_y), polled, attempts_max, labelled)?;
+            continue;
+        }
         if !matches!(wire.kind, WireKind::Pool) {
             continue;
         }
@@ -392,6 +406,19 @@ pub fn draw(
                     tag,
                     badges,
                 }
+            }
+            "queue" => {
+                // Healthy while what is received gets deleted; dead-lettered work counts as failed.
+                let received = at("received_per_s");
+                let health =
+                    Health::judge(share(at("deleted_per_s"), received), share(at("dead_lettered_per_s"), received));
+                let oldest = at("oldest_age_s");
+                let detail = if oldest > 0.0 {
+                    format!("queue · oldest {}", format(oldest, Unit::Seconds))
+                } else {
+                    format!("queue · {} in flight", format(at("in_flight"), Unit::Count))
+                };
+                NodeText { health, detail, queue: Some(at("depth")), tag, badges }
             }
             "load_balancer" => {
                 let balancer = view.topology.balancer(&node.id);
@@ -650,6 +677,28 @@ fn draw_pool_link(
         let text = format(link.share, Unit::Share);
         let angle = (end.1 - start.1).atan2(end.0 - start.0);
         // Above the line, short of the arrowhead.
+        let (x, y) = (end.0 - 16.0 - width, end.1 - 16.0 * angle.tan() - width / 2.0 - 7.0);
+        painter.text(&text, x, y, palette::ATTEMPTS, "right")?;
+    }
+    Ok(())
+}
+
+/// Draws a queue's link to a consumer: dashed (the consumer pulls; nothing is called), labelled
+/// with the messages it processes per second.
+fn draw_consume_link(
+    painter: &Painter,
+    start: (f64, f64),
+    end: (f64, f64),
+    messages_per_s: f64,
+    attempts_max: f64,
+    labelled: bool,
+) -> Result<(), String> {
+    let width = line_width(messages_per_s, attempts_max).min(6.0);
+    draw_arrow(painter, start, end, width, &palette::ATTEMPTS.css_alpha(0.35), &[6.0, 4.0])?;
+    if labelled && messages_per_s.is_finite() {
+        painter.font(600, 11.0);
+        let text = format!("{} msgs", format(messages_per_s, Unit::PerSecond));
+        let angle = (end.1 - start.1).atan2(end.0 - start.0);
         let (x, y) = (end.0 - 16.0 - width, end.1 - 16.0 * angle.tan() - width / 2.0 - 7.0);
         painter.text(&text, x, y, palette::ATTEMPTS, "right")?;
     }

@@ -89,6 +89,9 @@ pub struct Topology {
     pub balancers: Vec<BalancerInfo>,
     #[serde(default)]
     pub services: Vec<ServiceInfo>,
+    /// Services polling queues: `(queue, service)`.
+    #[serde(default)]
+    pub consumers: Vec<(String, String)>,
 }
 
 impl Topology {
@@ -96,10 +99,14 @@ impl Topology {
         let mut edges = Vec::new();
         let mut balancers = Vec::new();
         let mut services = Vec::new();
+        let mut consumers = Vec::new();
         for (position, node) in scenario.scenario.nodes.iter().enumerate() {
             let calls: &[Call] = match node {
                 Node::Client(client) => &client.calls[..client.calls.len().min(1)],
                 Node::Service(service) => {
+                    if let Some(consumer) = &service.consumes {
+                        consumers.push((consumer.queue.clone(), service.id.clone()));
+                    }
                     let admission = service.admission.as_ref();
                     services.push(ServiceInfo {
                         id: service.id.clone(),
@@ -122,6 +129,8 @@ impl Topology {
                     });
                     &[]
                 }
+                // Queues make no calls; their consumers poll them (not a call edge).
+                Node::Queue(_) => &[],
             };
             for (index, call) in calls.iter().enumerate() {
                 let path = format!("nodes[{position}].calls[{index}]");
@@ -149,7 +158,7 @@ impl Topology {
                 })
                 .collect();
         }
-        Topology { edges, balancers, services }
+        Topology { edges, balancers, services, consumers }
     }
 
     pub fn balancer(&self, id: &str) -> Option<&BalancerInfo> {

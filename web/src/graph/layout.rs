@@ -62,14 +62,15 @@ pub fn nodes_of(view: &RunView) -> Vec<(String, String)> {
     view.report.series.nodes.iter().map(|node| (node.id.clone(), node.kind.clone())).collect()
 }
 
-/// Every line of the graph, `(from, to)`: the call edges in report order, then each load
-/// balancer's links to its pool members.
+/// Every line of the graph, `(from, to)`: the call edges in report order, each load
+/// balancer's links to its pool members, then each queue's links to its consumers.
 pub fn links_of(view: &RunView) -> Vec<(String, String)> {
     let mut links: Vec<(String, String)> =
         view.report.series.edges.iter().map(|edge| (edge.from.clone(), edge.to.clone())).collect();
     for balancer in &view.topology.balancers {
         links.extend(balancer.pool.iter().map(|member| (balancer.id.clone(), member.clone())));
     }
+    links.extend(view.topology.consumers.iter().cloned());
     links
 }
 
