@@ -2,7 +2,9 @@
 // Build first: `bash scripts/build.sh && npx playwright test`.
 import { defineConfig } from '@playwright/test';
 
-const PORT = 8081;
+// Another checkout (a second worktree) may be testing on the same machine: its port can be
+// moved with STORMGLASS_TEST_PORT.
+const PORT = Number(process.env.STORMGLASS_TEST_PORT) || 8081;
 
 export default defineConfig({
   testDir: 'tests/browser',

@@ -411,7 +411,10 @@ function syncCallChoice() {
   const select = document.createElement('select');
   select.id = 'call-choice';
   select.setAttribute('aria-label', 'Selected call');
-  calls.forEach((entry, position) => select.append(new Option(entry.label, String(position), false, entry === current)));
+  calls.forEach((entry, position) => {
+    const isCurrent = entry.node === current?.node && entry.index === current?.index;
+    select.append(new Option(entry.label, String(position), false, isCurrent));
+  });
   select.addEventListener('change', () => {
     const entry = calls[Number(select.value)];
     if (!entry) return;

@@ -66,6 +66,9 @@ test('the graph grows for a pool of instances and for call layers', async ({ pag
   expect(calls).toEqual(['clients → layer-1', 'layer-1 → layer-2', 'layer-2 → layer-3', 'layer-3 → layer-4', 'layer-4 → layer-5']);
   await page.locator('#call-choice').selectOption({ label: 'layer-2 → layer-3' });
   await expect(page.locator('#policies-focus')).toHaveText('of layer-2 → layer-3');
+  await expect(page.locator('#policy-call-name')).toHaveText('layer-2 → layer-3');
+  // The picker, rebuilt after the change, still shows the picked call.
+  await expect(page.locator('#call-choice option:checked')).toHaveText('layer-2 → layer-3');
   await changeAndWait(page, () => page.locator('#retries').fill('0'));
   const scenario = await editedScenario(page);
   expect(scenario.nodes[2].calls[0].retry.max_attempts).toBe(1);

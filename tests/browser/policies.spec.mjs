@@ -8,6 +8,7 @@ import {
   canvasDataUrl,
   canvasPixelsNear,
   editedScenario,
+  applyScenarioJson,
 } from './fixtures.mjs';
 
 /** Colours as the charts draw them (web/src/palette.rs), over the white background. */
@@ -154,4 +155,40 @@ test('families open from the keyboard and their controls are labelled', async ({
   await changeAndWait(page, () => page.keyboard.press('ArrowDown'));
   expect((await editedScenario(page)).nodes[0].calls[0].throttle).toEqual({ k: 2, window: '120s' });
   await expect(page.locator('#policy-throttle-k')).toHaveAccessibleName(/K/);
+});
+
+test("shedding sheddable work: the client's criticality and the service's queue length end the storm", async ({ page }) => {
+  await openPlayground(page);
+  await changeAndWait(page, () => page.locator('#criticality').selectOption('sheddable'));
+  expect((await editedScenario(page)).nodes[0].criticality).toBe('sheddable');
+  await expect(verdict(page)).toHaveAttribute('data-verdict', 'metastable');
+  await choose(page, 'shed', 'on');
+  // One queued attempt per worker, to start from.
+  expect((await editedScenario(page)).nodes[1].admission).toEqual({ shed_sheddable_above: 10 });
+  await expect(verdict(page)).toHaveAttribute('data-verdict', 'recovered');
+  // Pushback, honoured by the caller: flags on both sides.
+  await choose(page, 'pushback', 'on');
+  await openFamily(page, 'cancel');
+  await changeAndWait(page, () => page.locator('#policy-cancel-honor_pushback').check());
+  const scenario = await editedScenario(page);
+  expect(scenario.nodes[1].pushback).toEqual({});
+  expect(scenario.nodes[0].calls[0].retry.honor_pushback).toBe(true);
+  await expect(page.locator('#policy-cancel-details .policy-state')).toHaveText('1 on');
+  // Back to critical: the format's default is left out again.
+  await changeAndWait(page, () => page.locator('#criticality').selectOption('critical'));
+  expect((await editedScenario(page)).nodes[0].criticality).toBeUndefined();
+});
+
+test('a closed-loop client shows its users instead of a rate', async ({ page }) => {
+  await openPlayground(page);
+  const scenario = await editedScenario(page);
+  delete scenario.nodes[0].rate;
+  Object.assign(scenario.nodes[0], { users: 200, think_time: { constant: '200ms' } });
+  await changeAndWait(page, () => applyScenarioJson(page, JSON.stringify(scenario)));
+  await expect(page.locator('#rate')).toBeHidden();
+  await expect(page.locator('#users')).toHaveValue('200');
+  await changeAndWait(page, () => page.locator('#users').fill('50'));
+  const edited = (await editedScenario(page)).nodes[0];
+  expect(edited.users).toBe(50);
+  expect(edited.rate).toBeUndefined();
 });

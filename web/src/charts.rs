@@ -84,11 +84,16 @@ const FONT_FAMILY: &str = "sans-serif";
 /// node id, the traffic and latency charts show that node's requests (a client's, or the calls
 /// into a service) instead of the whole system's, and the queue chart draws that service bolder.
 pub fn draw(surface: &Surface, view: &RunView, chart: Chart, cursor_s: f64, focus: Option<&str>) -> Result<(), String> {
-    let focused = match (chart, focus) {
+    let mut focused = match (chart, focus) {
         (Chart::Traffic, Some(id)) => focused_traffic(view, id),
         (Chart::Latency, Some(id)) => focused_latency(view, id).cloned(),
         _ => None,
     };
+    if chart == Chart::Traffic {
+        if let Some(degraded) = clients_degraded(view, focus) {
+            focused.get_or_insert_with(|| view.report.series.system.clone()).insert("degraded_per_s".into(), degraded);
+        }
+    }
     let root = surface.backend()?.into_drawing_area();
     let spec = match chart {
         Chart::Traffic => traffic_spec(focused.as_ref().unwrap_or(&view.report.series.system)),
@@ -128,6 +133,30 @@ fn focused_traffic(view: &RunView, id: &str) -> Option<Metrics> {
         }
     }
     (!sum.is_empty()).then_some(sum)
+}
+
+/// Degraded answers per second to the clients (all, or the focused one), summed from their
+/// call edges. The core's client and system series count each degraded answer twice (once as
+/// the client's outcome, once more from its call's series), so the chart reads the edges,
+/// which count it once. None when nothing was degraded (nothing to correct) or the focus is
+/// not a client.
+fn clients_degraded(view: &RunView, focus: Option<&str>) -> Option<Values> {
+    let series = &view.report.series;
+    let is_client = |id: &str| series.nodes.iter().any(|node| node.id == id && node.kind == "client");
+    if focus.is_some_and(|id| !is_client(id)) {
+        return None;
+    }
+    let mut sum = vec![0.0; view.buckets()];
+    let mut any = false;
+    for edge in series.edges.iter().filter(|edge| focus.map_or(is_client(&edge.from), |id| edge.from == id)) {
+        for (total, value) in sum.iter_mut().zip(values(&edge.metrics, "degraded_per_s")) {
+            if value.is_finite() {
+                *total += value;
+                any |= *value > 0.0;
+            }
+        }
+    }
+    any.then_some(Values(sum))
 }
 
 fn traffic_spec(system: &Metrics) -> Spec<'_> {
@@ -460,7 +489,8 @@ struct PolicySpec<'a> {
     levels: Vec<Line<'a>>,
     rates: Vec<Line<'a>>,
     bands: Vec<Band<'a>>,
-    empty_message: &'static str,
+    /// Said in the legend when the call or service has no policy to show.
+    note: Option<&'static str>,
 }
 
 /// What the policies chart shows for `focus`: a call edge's scenario path, or a node id (a
@@ -536,22 +566,13 @@ fn policies_spec<'a>(view: &'a RunView, focus: Option<&str>) -> PolicySpec<'a> {
             Some("envoy") => "budget: retries in flight",
             _ => "budget level",
         };
-        return PolicySpec {
-            level_title,
-            levels,
-            rates,
-            bands,
-            empty_message: "no retry budget or breaker on this call",
-        };
+        // Retries alone (always drawn) are no policy.
+        let note = (levels.is_empty() && bands.is_empty() && rates.len() == 1)
+            .then_some("no retry budget, breaker or hedging on this call");
+        return PolicySpec { level_title, levels, rates, bands, note };
     }
     let Some(node) = node else {
-        return PolicySpec {
-            level_title: "",
-            levels: Vec::new(),
-            rates: Vec::new(),
-            bands: Vec::new(),
-            empty_message: "no call to show",
-        };
+        return PolicySpec { level_title: "", levels: Vec::new(), rates: Vec::new(), bands: Vec::new(), note: None };
     };
     if node.kind == "load_balancer" {
         return PolicySpec {
@@ -559,7 +580,7 @@ fn policies_spec<'a>(view: &'a RunView, focus: Option<&str>) -> PolicySpec<'a> {
             levels: vec![level("ejected", &node.metrics, "ejected_hosts")],
             rates: Vec::new(),
             bands: Vec::new(),
-            empty_message: "no data yet",
+            note: None,
         };
     }
     let mut levels = Vec::new();
@@ -591,13 +612,9 @@ fn policies_spec<'a>(view: &'a RunView, focus: Option<&str>) -> PolicySpec<'a> {
     } else {
         vec![Band { label: "breaker on its calls", colour: palette::SHORT_CIRCUITED, values: breakers }]
     };
-    PolicySpec {
-        level_title: "concurrency limit",
-        levels,
-        rates,
-        bands,
-        empty_message: "no concurrency limit, and nothing shed, on this service",
-    }
+    let acted = rates.iter().any(|line| any_positive(line.values));
+    let note = (levels.is_empty() && bands.is_empty() && !acted).then_some("nothing limited or shed on this service");
+    PolicySpec { level_title: "concurrency limit", levels, rates, bands, note }
 }
 
 /// Largest finite value of some lines, scaled up a little for headroom (1 when there is none).
@@ -624,7 +641,6 @@ fn draw_policies(root: &Area, scale: f64, view: &RunView, spec: &PolicySpec, cur
     let bucket = view.bucket_at(cursor_s);
     let lines: Vec<&Line> = spec.levels.iter().chain(&spec.rates).collect();
     let has_data = lines.iter().any(|line| line.values.iter().any(|value| value.is_finite()));
-    let has_policy = !spec.levels.is_empty() || !spec.bands.is_empty() || spec.rates.len() > 1;
     let mut blocks: Vec<LegendItem> = spec
         .bands
         .iter()
@@ -642,10 +658,10 @@ fn draw_policies(root: &Area, scale: f64, view: &RunView, spec: &PolicySpec, cur
             }
         })
         .collect();
-    if has_data && !has_policy {
+    if let Some(note) = spec.note.filter(|_| has_data) {
         // Said in the legend, clear of the data.
         blocks.push(LegendItem {
-            text: format!("· {}", spec.empty_message),
+            text: format!("· {note}"),
             colour: palette::MUTED_TEXT,
             swatch: Swatch::Note,
             dash: None,
@@ -940,6 +956,25 @@ mod tests {
         assert_eq!(runs, vec![vec![(1, 5.0)]]);
         // Only buckets with data are drawn.
         assert_eq!(finite_runs(&[1.0, 2.0, 3.0], 2, false), vec![vec![(0, 1.0), (1, 2.0)]]);
+    }
+
+    fn run_view(json: &str) -> RunView {
+        serde_json::from_str(json).unwrap_or_else(|error| panic!("{error}"))
+    }
+
+    #[test]
+    fn degraded_answers_are_read_from_the_clients_calls() {
+        // The client's own series says 2/s (counted twice); its call says 1/s.
+        let view = run_view(
+            r#"{"report": {"simulated_s": 2, "duration_s": 2, "series": {"bucket_s": 1, "buckets": 2,
+                 "system": {"degraded_per_s": [2, 2]},
+                 "nodes": [{"id": "c", "kind": "client", "metrics": {"degraded_per_s": [2, 2]}},
+                           {"id": "a", "kind": "service", "metrics": {}}],
+                 "edges": [{"from": "c", "to": "a", "metrics": {"degraded_per_s": [1, 1]}}]}}}"#,
+        );
+        assert_eq!(clients_degraded(&view, None).map(|values| values.0), Some(vec![1.0, 1.0]));
+        assert_eq!(clients_degraded(&view, Some("c")).map(|values| values.0), Some(vec![1.0, 1.0]));
+        assert!(clients_degraded(&view, Some("a")).is_none(), "a service's traffic is its edges' already");
     }
 
     #[test]

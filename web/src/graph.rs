@@ -362,9 +362,13 @@ pub fn draw(
             tight: from.row_pitch.min(to.row_pitch) < ROOMY_PITCH_CSS,
             fallback: info.is_some_and(|info| info.fallback),
         };
-        // Badges ride on the edge when they fit before its arrowhead; on a short edge (a
-        // narrow screen) they go in the caller's box instead of over the callee.
-        let on_edge = badges_width(&painter, &edge_badges) + BADGE_ARROW_ROOM_CSS <= to.x - (from.x + from.width);
+        // Badges ride on the edge when they fit before its arrowhead with the rate label
+        // beside them; on a short edge (a narrow screen) they go in the caller's box instead,
+        // rather than over the callee or in place of the rates.
+        painter.font(600, 12.0);
+        let label_width = painter.text_width(&format(rates.attempts_per_s, Unit::PerSecond)) + 20.0;
+        let needed = badges_width(&painter, &edge_badges) + BADGE_ARROW_ROOM_CSS + label_width;
+        let on_edge = edge_badges.is_empty() || needed <= to.x - (from.x + from.width);
         let geometry = (from.x + from.width, start_y, to.x, end_y);
         draw_edge(&painter, geometry, &rates, attempts_max, if on_edge { &edge_badges } else { &[] }, style)?;
         if !on_edge && !edge_badges.is_empty() {

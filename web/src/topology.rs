@@ -13,9 +13,7 @@
 //! edge by edge, so a change of that order gives edges without paths instead of wrong ones.
 
 use serde::{Deserialize, Serialize};
-use stormglass_core::scenario::{
-    BalancePolicy, Call, ConcurrencyLimit, Fallback, Node, QueueManagement, RetryBudget, ValidScenario,
-};
+use stormglass_core::scenario::{BalancePolicy, Call, ConcurrencyLimit, Fallback, Node, RetryBudget, ValidScenario};
 
 /// One call edge, in the order of the report's `series.edges`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -36,9 +34,6 @@ pub struct EdgeInfo {
 /// Which policies a call has (what the graph marks on its edge).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct EdgePolicies {
-    /// Attempts in total, the first one included.
-    #[serde(default)]
-    pub max_attempts: u32,
     /// The retry budget's kind ("aws_standard", "grpc", "percentage", "envoy"), if any.
     #[serde(default)]
     pub budget: Option<String>,
@@ -53,8 +48,6 @@ pub struct EdgePolicies {
     pub fallback: Option<String>,
     #[serde(default)]
     pub deadline: bool,
-    #[serde(default)]
-    pub cancel_on_give_up: bool,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -64,8 +57,6 @@ pub struct BalancerInfo {
     /// For people: "round robin", "peak EWMA", ...
     #[serde(default)]
     pub policy: String,
-    #[serde(default)]
-    pub outlier_detection: bool,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -74,11 +65,6 @@ pub struct ServiceInfo {
     /// The concurrency limit's kind ("static", "aimd", ...), if any.
     #[serde(default)]
     pub limiter: Option<String>,
-    /// "codel" or "controlled_delay", if the queue is managed.
-    #[serde(default)]
-    pub queue_management: Option<String>,
-    #[serde(default)]
-    pub rate_limit: bool,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -107,17 +93,9 @@ impl Topology {
                     if let Some(consumer) = &service.consumes {
                         consumers.push((consumer.queue.clone(), service.id.clone()));
                     }
-                    let admission = service.admission.as_ref();
-                    services.push(ServiceInfo {
-                        id: service.id.clone(),
-                        limiter: admission.and_then(|a| a.concurrency_limit.as_ref()).map(|l| limiter_kind(l).into()),
-                        queue_management: match service.queue.management {
-                            QueueManagement::None => None,
-                            QueueManagement::Codel => Some("codel".into()),
-                            QueueManagement::ControlledDelay => Some("controlled_delay".into()),
-                        },
-                        rate_limit: admission.is_some_and(|a| a.rate_limit.is_some()),
-                    });
+                    let limit = service.admission.as_ref().and_then(|admission| admission.concurrency_limit.as_ref());
+                    services
+                        .push(ServiceInfo { id: service.id.clone(), limiter: limit.map(|l| limiter_kind(l).into()) });
                     &service.calls
                 }
                 Node::LoadBalancer(balancer) => {
@@ -125,7 +103,6 @@ impl Topology {
                         id: balancer.id.clone(),
                         pool: balancer.pool.clone(),
                         policy: balance_policy_name(balancer.policy).into(),
-                        outlier_detection: balancer.outlier_detection.is_some(),
                     });
                     &[]
                 }
@@ -172,7 +149,6 @@ impl Topology {
 
 fn edge_info(from: &str, call: &Call, path: String, fallback: bool) -> EdgeInfo {
     let policies = EdgePolicies {
-        max_attempts: call.retry.as_ref().map_or(1, |retry| retry.max_attempts),
         budget: call.budget.as_ref().map(|budget| budget_kind(budget).to_string()),
         throttle: call.throttle.is_some(),
         breaker: call.breaker.is_some(),
@@ -185,7 +161,6 @@ fn edge_info(from: &str, call: &Call, path: String, fallback: bool) -> EdgeInfo 
             .to_string()
         }),
         deadline: call.deadline.as_ref().is_some_and(|deadline| deadline.total.is_some() || deadline.propagate),
-        cancel_on_give_up: call.cancel_on_give_up,
     };
     EdgeInfo { from: from.to_string(), to: call.to.clone(), path, fallback, policies }
 }
