@@ -84,16 +84,11 @@ const FONT_FAMILY: &str = "sans-serif";
 /// node id, the traffic and latency charts show that node's requests (a client's, or the calls
 /// into a service) instead of the whole system's, and the queue chart draws that service bolder.
 pub fn draw(surface: &Surface, view: &RunView, chart: Chart, cursor_s: f64, focus: Option<&str>) -> Result<(), String> {
-    let mut focused = match (chart, focus) {
+    let focused = match (chart, focus) {
         (Chart::Traffic, Some(id)) => focused_traffic(view, id),
         (Chart::Latency, Some(id)) => focused_latency(view, id).cloned(),
         _ => None,
     };
-    if chart == Chart::Traffic {
-        if let Some(degraded) = clients_degraded(view, focus) {
-            focused.get_or_insert_with(|| view.report.series.system.clone()).insert("degraded_per_s".into(), degraded);
-        }
-    }
     let root = surface.backend()?.into_drawing_area();
     let spec = match chart {
         Chart::Traffic => traffic_spec(focused.as_ref().unwrap_or(&view.report.series.system)),
@@ -133,30 +128,6 @@ fn focused_traffic(view: &RunView, id: &str) -> Option<Metrics> {
         }
     }
     (!sum.is_empty()).then_some(sum)
-}
-
-/// Degraded answers per second to the clients (all, or the focused one), summed from their
-/// call edges. The core's client and system series count each degraded answer twice (once as
-/// the client's outcome, once more from its call's series), so the chart reads the edges,
-/// which count it once. None when nothing was degraded (nothing to correct) or the focus is
-/// not a client.
-fn clients_degraded(view: &RunView, focus: Option<&str>) -> Option<Values> {
-    let series = &view.report.series;
-    let is_client = |id: &str| series.nodes.iter().any(|node| node.id == id && node.kind == "client");
-    if focus.is_some_and(|id| !is_client(id)) {
-        return None;
-    }
-    let mut sum = vec![0.0; view.buckets()];
-    let mut any = false;
-    for edge in series.edges.iter().filter(|edge| focus.map_or(is_client(&edge.from), |id| edge.from == id)) {
-        for (total, value) in sum.iter_mut().zip(values(&edge.metrics, "degraded_per_s")) {
-            if value.is_finite() {
-                *total += value;
-                any |= *value > 0.0;
-            }
-        }
-    }
-    any.then_some(Values(sum))
 }
 
 fn traffic_spec(system: &Metrics) -> Spec<'_> {
@@ -247,16 +218,29 @@ fn latency_spec(system: &Metrics) -> Spec<'_> {
 }
 
 fn queue_spec<'a>(view: &'a RunView, focus: Option<&str>) -> Spec<'a> {
-    let services: Vec<_> = view.report.series.nodes.iter().filter(|node| node.kind == "service").collect();
-    let single = services.len() == 1;
-    let lines = services
+    // A service's waiting attempts and a queue node's visible messages are both work waiting
+    // for a server, so they share one axis.
+    let waiting: Vec<_> = view
+        .report
+        .series
+        .nodes
+        .iter()
+        .filter_map(|node| match node.kind.as_str() {
+            "service" => Some((node, "queue_depth")),
+            "queue" => Some((node, "depth")),
+            _ => None,
+        })
+        .collect();
+    let has_queue_nodes = waiting.iter().any(|(node, _)| node.kind == "queue");
+    let single = waiting.len() == 1;
+    let lines = waiting
         .iter()
         .enumerate()
-        .map(|(index, node)| Line {
+        .map(|(index, (node, metric))| Line {
             label: node.id.clone(),
             // Several services: the queue colour in darker shades and dash patterns.
             colour: shade(palette::QUEUE, index),
-            values: values(&node.metrics, "queue_depth"),
+            values: values(&node.metrics, metric),
             width_css: if !single && focus == Some(node.id.as_str()) { 3.5 } else { 2.0 },
             dash: queue_dash(index),
             filled: single,
@@ -264,11 +248,11 @@ fn queue_spec<'a>(view: &'a RunView, focus: Option<&str>) -> Spec<'a> {
         })
         .collect();
     Spec {
-        y_title: "attempts waiting",
+        y_title: if has_queue_nodes { "attempts or messages waiting" } else { "attempts waiting" },
         scale: Scale::Linear,
         tick_unit: TickUnit::Number,
         lines,
-        empty_message: "no services",
+        empty_message: "no services or queues",
     }
 }
 
@@ -963,18 +947,18 @@ mod tests {
     }
 
     #[test]
-    fn degraded_answers_are_read_from_the_clients_calls() {
-        // The client's own series says 2/s (counted twice); its call says 1/s.
+    fn queue_chart_shows_services_and_queue_nodes() {
         let view = run_view(
-            r#"{"report": {"simulated_s": 2, "duration_s": 2, "series": {"bucket_s": 1, "buckets": 2,
-                 "system": {"degraded_per_s": [2, 2]},
-                 "nodes": [{"id": "c", "kind": "client", "metrics": {"degraded_per_s": [2, 2]}},
-                           {"id": "a", "kind": "service", "metrics": {}}],
-                 "edges": [{"from": "c", "to": "a", "metrics": {"degraded_per_s": [1, 1]}}]}}}"#,
+            r#"{"report": {"simulated_s": 2, "duration_s": 2, "series": {"bucket_s": 1, "buckets": 2, "system": {},
+                 "nodes": [{"id": "c", "kind": "client", "metrics": {}},
+                           {"id": "jobs", "kind": "queue", "metrics": {"depth": [4, 9]}},
+                           {"id": "worker", "kind": "service", "metrics": {"queue_depth": [1, 0]}}],
+                 "edges": []}}}"#,
         );
-        assert_eq!(clients_degraded(&view, None).map(|values| values.0), Some(vec![1.0, 1.0]));
-        assert_eq!(clients_degraded(&view, Some("c")).map(|values| values.0), Some(vec![1.0, 1.0]));
-        assert!(clients_degraded(&view, Some("a")).is_none(), "a service's traffic is its edges' already");
+        let spec = queue_spec(&view, None);
+        let lines: Vec<_> = spec.lines.iter().map(|line| (line.label.as_str(), line.values)).collect();
+        assert_eq!(lines, vec![("jobs", &[4.0, 9.0][..]), ("worker", &[1.0, 0.0][..])]);
+        assert_eq!(spec.y_title, "attempts or messages waiting");
     }
 
     #[test]

@@ -160,8 +160,9 @@ fn accumulate(into: &mut Metrics, from: &Metrics, names: &[&'static str]) {
     }
 }
 
-/// Attempt-level series a client's node shows, summed over its calls and their fallbacks.
-const CALL_RATES: [&str; 9] = [
+/// Attempt-level series a client's node shows, summed over its calls and their fallbacks (its
+/// outcomes, degraded answers among them, are its own series: one per request).
+const CALL_RATES: [&str; 8] = [
     "attempts_per_s",
     "retries_per_s",
     "hedges_per_s",
@@ -170,7 +171,6 @@ const CALL_RATES: [&str; 9] = [
     "rejected_per_s",
     "short_circuited_per_s",
     "throttled_per_s",
-    "degraded_per_s",
 ];
 
 /// The nodes whose trouble a client's requests can feel: everything its calls reach, through
@@ -254,7 +254,7 @@ impl Simulation {
                         accumulate(&mut metrics, &call.metrics, &CALL_RATES);
                     }
                     let mut names: Vec<&'static str> = CALL_RATES.to_vec();
-                    names.extend(["offered_per_s", "goodput_per_s", "failed_per_s"]);
+                    names.extend(["offered_per_s", "goodput_per_s", "degraded_per_s", "failed_per_s"]);
                     accumulate(&mut system, &metrics, &names);
                     metrics
                 }

@@ -122,6 +122,13 @@ fn fallbacks_degrade_or_call_elsewhere() {
     assert_eq!(s.failed, 0);
     assert!((s.degraded as f64 / s.requests as f64 - 0.5).abs() < 0.03);
     assert!((s.success_ratio - 0.5).abs() < 0.03, "a degraded answer is not a success");
+    // Each degraded answer is counted once in the client's and the system's series (the
+    // client's outcome and its call's are the same answer).
+    let series = &degraded.series;
+    let call = &series.edges[0].metrics["degraded_per_s"];
+    assert!(call.iter().sum::<f64>() > 0.0);
+    assert_eq!(&series.nodes[0].metrics["degraded_per_s"], call);
+    assert_eq!(&series.system["degraded_per_s"], call);
 
     let mut with_backup = scenario(json!({ "fallback": { "call": { "to": "backup" } } }), json!({ "error_rate": 0.5 }));
     with_backup["nodes"].as_array_mut().unwrap().push(json!({ "kind": "service", "id": "backup", "workers": 10,
