@@ -50,6 +50,8 @@ pub const CALLS_PER_SERVICE_MAX: usize = 16;
 pub const CALL_COUNT_MAX: u32 = 1_000;
 /// Most workers in a service.
 pub const WORKERS_MAX: u32 = 1_000_000;
+/// Most concurrent invocations of an account's functions (and of one function).
+pub const CONCURRENCY_MAX: u32 = 100_000;
 /// Largest bounded queue capacity.
 pub const QUEUE_CAPACITY_MAX: u32 = 10_000_000;
 /// Most attempts per request (the first one included).

@@ -25,6 +25,7 @@ pub const PRESETS: &[Preset] = &[
     Preset { name: "load-balancing", json: include_str!("../presets/load-balancing.json") },
     Preset { name: "poison-dlq", json: include_str!("../presets/poison-dlq.json") },
     Preset { name: "visibility-duplicates", json: include_str!("../presets/visibility-duplicates.json") },
+    Preset { name: "function-burst", json: include_str!("../presets/function-burst.json") },
 ];
 
 pub fn find(name: &str) -> Option<&'static Preset> {

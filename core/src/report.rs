@@ -164,6 +164,41 @@ pub enum NodeDetail {
         visible_at_end: u32,
         in_flight_at_end: u32,
     },
+    Function {
+        /// Invocations that got an execution environment.
+        invocations: u64,
+        /// Of them, in a new environment (after its init phase).
+        cold_starts: u64,
+        /// Refused for want of an environment (429), by the limit that refused.
+        throttled: u64,
+        throttled_reserved: u64,
+        throttled_account: u64,
+        throttled_scaling_rate: u64,
+        /// Handlers stopped at the function's timeout.
+        timeouts: u64,
+        /// Invocations that failed (errors and timeouts).
+        failed: u64,
+        /// Share of the billed time spent in init phases.
+        init_share: f64,
+        /// Mean invocations running at once.
+        mean_concurrency: f64,
+        environments_at_end: u32,
+        /// Memory times billed duration.
+        billed_gb_seconds: f64,
+        /// Compute plus requests, at the function's prices.
+        cost_usd: f64,
+        async_accepted: u64,
+        async_retries: u64,
+        /// Events that failed for good: out of retries or too old.
+        async_failed: u64,
+        async_waiting_at_end: u32,
+        effects: u64,
+        duplicate_effects: u64,
+        deduplicated: u64,
+        messages_processed: u64,
+        messages_failed: u64,
+        wasted_work_share: f64,
+    },
     Balancer {
         pool: Vec<String>,
         /// Instances ejected over the run (outlier detection).

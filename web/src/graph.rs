@@ -434,19 +434,20 @@ pub fn draw(
                 };
                 NodeText { health: Health::judge(share(goodput, offered), f64::NAN), detail, queue: None, tag, badges }
             }
-            _ => {
-                let arrivals = at("arrivals_per_s");
-                let health = if calls_in > 0 {
-                    Health::judge(share(goodput, offered), share(at("errors_per_s"), arrivals))
+            "function" => {
+                let health = served_health(&at, calls_in, goodput, offered);
+                let throttles = at("throttles_per_s");
+                // What limits a function at the moment: throttles if any, else cold starts.
+                let pressure = if throttles > 0.0 {
+                    format!("{} throttled", format(throttles, Unit::PerSecond))
                 } else {
-                    let refused: f64 =
-                        ["errors_per_s", "rejected_per_s", "shed_per_s", "expired_per_s", "dropped_per_s"]
-                            .iter()
-                            .map(|name| at(name))
-                            .filter(|value| value.is_finite())
-                            .sum();
-                    Health::judge(share(arrivals - refused, arrivals), share(at("errors_per_s"), arrivals))
+                    format!("{} cold", format(at("cold_starts_per_s"), Unit::PerSecond))
                 };
+                let detail = format!("λ {} running · {pressure}", format(at("concurrency"), Unit::Count));
+                NodeText { health, detail, queue: None, tag, badges }
+            }
+            _ => {
+                let health = served_health(&at, calls_in, goodput, offered);
                 let detail = format!(
                     "{} workers · busy {}",
                     format(at("workers_available"), Unit::Count),
@@ -465,6 +466,21 @@ pub fn draw(
     painter.font(600, 13.0);
     let time_label_end = 10.0 + painter.text_width(&time_label) + 16.0;
     draw_badge_legend(&painter, &legend_badges, time_label_end, surface.width_css - 10.0)
+}
+
+/// A service's or function's health: from the calls into it (what its callers see) when it
+/// has any, else from its own counts (a pool member, a queue consumer).
+fn served_health(at: &impl Fn(&str) -> f64, calls_in: usize, goodput: f64, offered: f64) -> Health {
+    let arrivals = at("arrivals_per_s");
+    if calls_in > 0 {
+        return Health::judge(share(goodput, offered), share(at("errors_per_s"), arrivals));
+    }
+    let refused: f64 = ["errors_per_s", "rejected_per_s", "shed_per_s", "expired_per_s", "dropped_per_s"]
+        .iter()
+        .map(|name| at(name))
+        .filter(|value| value.is_finite())
+        .sum();
+    Health::judge(share(arrivals - refused, arrivals), share(at("errors_per_s"), arrivals))
 }
 
 /// Per pool member of a balancer, the attempts per second it routes there: the member's

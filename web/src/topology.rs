@@ -106,6 +106,12 @@ impl Topology {
                     });
                     &[]
                 }
+                Node::Function(function) => {
+                    if let Some(source) = &function.consumes {
+                        consumers.push((source.queue.clone(), function.id.clone()));
+                    }
+                    &function.calls
+                }
                 // Queues make no calls; their consumers poll them (not a call edge).
                 Node::Queue(_) => &[],
             };

@@ -438,6 +438,11 @@ impl Fleet {
         self.idle_on_demand.first().map(|&(idle_since, _)| idle_since + self.config.idle_timeout)
     }
 
+    /// Whether `env` is one of the provisioned environments (billed at their own price).
+    pub fn is_provisioned(&self, env: EnvId) -> bool {
+        self.environments.get(&env).is_some_and(|environment| environment.provisioned)
+    }
+
     /// In-flight invocations (busy environments, initializing ones included).
     pub fn concurrency(&self) -> u32 {
         self.busy_count

@@ -124,6 +124,33 @@ pub struct QueueBucket {
 }
 
 /// A load balancer during one bucket.
+/// A serverless function's invocations, environments and event queues in one bucket.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct FunctionBucket {
+    /// Invocations that got an environment (warm or cold).
+    pub invocations: u64,
+    pub cold_starts: u64,
+    /// Invocations refused for want of an environment (429).
+    pub throttled: u64,
+    /// Handlers stopped at the function's timeout.
+    pub timeouts: u64,
+    /// Init time of the cold starts.
+    pub init_ns: u64,
+    /// Billed duration (init included), rounded up to the millisecond per invocation, in
+    /// on-demand and in provisioned environments.
+    pub billed_ns: u64,
+    pub billed_provisioned_ns: u64,
+    pub environments_end: u32,
+    /// Asynchronous events accepted, tried again, and finally failed (to the on-failure
+    /// destination or discarded).
+    pub async_accepted: u64,
+    pub async_retries: u64,
+    pub async_failed: u64,
+    pub async_waiting_end: u32,
+    /// Batches the queue pollers may process at once, at the end of the bucket.
+    pub pollers_end: u32,
+}
+
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct BalancerBucket {
     /// Instances ejected at the end of the bucket.
@@ -143,6 +170,8 @@ pub struct Series {
     pub services: Vec<Vec<ServiceBucket>>,
     pub balancers: Vec<Vec<BalancerBucket>>,
     pub queues: Vec<Vec<QueueBucket>>,
+    /// By service index; empty for services that are not functions.
+    pub functions: Vec<Vec<FunctionBucket>>,
     pub system: Vec<SystemBucket>,
 }
 
@@ -165,6 +194,7 @@ impl Series {
             services: vec![vec![ServiceBucket::default(); buckets]; service_count],
             balancers: vec![vec![BalancerBucket::default(); buckets]; balancer_count],
             queues: vec![vec![QueueBucket::default(); buckets]; queue_count],
+            functions: vec![Vec::new(); service_count],
             system: vec![SystemBucket::default(); buckets],
         }
     }

@@ -6,6 +6,7 @@
 
 use super::duration::Duration;
 use super::policies::*;
+use super::serverless::{Account, FunctionNode};
 use crate::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -42,6 +43,9 @@ pub struct Scenario {
     /// Bounds on the work a run may do; defaults suit the browser.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limits: Option<LimitsSpec>,
+    /// The cloud account its functions share (concurrency limit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<Account>,
     /// Clients and services. Ids must be unique.
     pub nodes: Vec<Node>,
     /// Faults injected over time windows.
@@ -85,6 +89,8 @@ pub enum Node {
     LoadBalancer(BalancerNode),
     /// A message queue (SQS-like): producers send to it, consumer services poll it.
     Queue(QueueNode),
+    /// A serverless function (AWS Lambda-like): cold starts, concurrency limits, throttles.
+    Function(FunctionNode),
 }
 
 impl Node {
@@ -94,6 +100,7 @@ impl Node {
             Node::Service(service) => &service.id,
             Node::LoadBalancer(balancer) => &balancer.id,
             Node::Queue(queue) => &queue.id,
+            Node::Function(function) => &function.id,
         }
     }
 }

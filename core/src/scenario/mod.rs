@@ -9,7 +9,9 @@ pub mod error;
 pub mod format;
 pub mod model;
 pub mod policies;
+pub mod serverless;
 pub mod validate;
+mod validate_function;
 mod validate_policies;
 
 pub use duration::{parse_duration, Duration};
@@ -17,6 +19,7 @@ pub use error::{ScenarioError, ScenarioErrorKind, ScenarioErrors};
 pub use format::*;
 pub use model::*;
 pub use policies::*;
+pub use serverless::*;
 pub use validate::validate;
 
 use crate::limits::SCENARIO_BYTES_MAX;
@@ -89,13 +92,14 @@ fn node_from_value(value: &Value, path: &str) -> Result<Node, ScenarioErrors> {
         Some("service") => deserialize_at(path, &fields).map(Node::Service),
         Some("load_balancer") => deserialize_at(path, &fields).map(Node::LoadBalancer),
         Some("queue") => deserialize_at(path, &fields).map(Node::Queue),
+        Some("function") => deserialize_at(path, &fields).map(Node::Function),
         Some(other) => Err(shape_error(
             format!("{path}.kind"),
-            format!("unknown variant `{other}`, expected `client`, `service`, `load_balancer` or `queue`"),
+            format!("unknown variant `{other}`, expected `client`, `service`, `load_balancer`, `queue` or `function`"),
         )),
         None => Err(shape_error(
             format!("{path}.kind"),
-            "missing: expected \"client\", \"service\", \"load_balancer\" or \"queue\"",
+            "missing: expected \"client\", \"service\", \"load_balancer\", \"queue\" or \"function\"",
         )),
     }
 }

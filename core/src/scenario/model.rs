@@ -29,6 +29,8 @@ pub struct ValidScenario {
     pub balancers: Vec<BalancerModel>,
     pub queues: Vec<QueueModel>,
     pub edges: Vec<EdgeModel>,
+    /// Concurrency the functions share (AWS's account limit per region).
+    pub account_concurrency_limit: u32,
     pub faults: Vec<FaultModel>,
 }
 
@@ -38,6 +40,9 @@ pub enum NodeKind {
     Service,
     Balancer,
     Queue,
+    /// A serverless function: a service (its index is into `services`) whose capacity is a
+    /// fleet of execution environments.
+    Function,
 }
 
 impl NodeKind {
@@ -47,11 +52,13 @@ impl NodeKind {
             NodeKind::Service => "service",
             NodeKind::Balancer => "load_balancer",
             NodeKind::Queue => "queue",
+            NodeKind::Function => "function",
         }
     }
 }
 
-/// A node's identity; `index` points into `clients`, `services` or `balancers` by `kind`.
+/// A node's identity; `index` points into `clients`, `services` (services and functions),
+/// `balancers` or `queues` by `kind`.
 #[derive(Clone, Debug)]
 pub struct NodeModel {
     pub id: String,
@@ -190,8 +197,55 @@ pub struct ServiceModel {
     pub consumer: Option<ConsumerModel>,
     /// Side effects are counted; `Some(window)` deduplicates repeats within it.
     pub side_effects: Option<Option<SimDuration>>,
+    /// A serverless function: its capacity is a fleet of execution environments, not workers.
+    pub function: Option<Box<FunctionModel>>,
     pub service_time_stream_id: u64,
     pub error_stream_id: u64,
+}
+
+/// What makes a service a serverless function.
+#[derive(Clone, Debug)]
+pub struct FunctionModel {
+    pub fleet: crate::components::fleet::FleetConfig,
+    pub memory_mb: u32,
+    /// The handler's time limit (init not included).
+    pub timeout: SimDuration,
+    /// Init phase of a new environment; draws are capped at [`FunctionModel::INIT_MAX`].
+    pub init_duration: DistModel,
+    /// `Some` for asynchronous invocation.
+    pub asynchronous: Option<AsyncModel>,
+    /// Event source: most batches in flight at once.
+    pub pollers_max: u32,
+    pub price: FunctionPrices,
+    pub init_stream_id: u64,
+}
+
+impl FunctionModel {
+    /// Lambda limits the init phase to 10 s.
+    pub const INIT_MAX: SimDuration = SimDuration::from_secs(10);
+}
+
+/// A function's prices, in US dollars.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FunctionPrices {
+    /// Per GB-second of duration in on-demand environments.
+    pub gb_second_usd: f64,
+    /// Per GB-second of provisioned concurrency allocated.
+    pub provisioned_gb_second_usd: f64,
+    /// Per GB-second of duration in provisioned environments.
+    pub provisioned_duration_gb_second_usd: f64,
+    pub per_million_requests_usd: f64,
+}
+
+/// Asynchronous invocation: Lambda's internal event queue and its retries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AsyncModel {
+    /// Retries after a function error (0 to 2).
+    pub max_retries: u32,
+    /// Events are retried after throttles until they are this old.
+    pub max_event_age: SimDuration,
+    /// Queue index of the on-failure destination.
+    pub on_failure: Option<u16>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

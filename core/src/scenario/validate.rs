@@ -7,6 +7,7 @@ use super::error::{ScenarioError, ScenarioErrorKind as Kind, ScenarioErrors};
 use super::format::*;
 use super::model::*;
 use super::policies::Fallback;
+use super::validate_function as functions;
 use super::validate_policies as policies;
 use crate::components::broker::BrokerConfig;
 use crate::dist::DistModel;
@@ -211,6 +212,8 @@ pub fn validate(scenario: Scenario) -> Result<ValidScenario, ScenarioErrors> {
             Node::Service(_) => (NodeKind::Service, post_increment(&mut service_count)),
             Node::LoadBalancer(_) => (NodeKind::Balancer, post_increment(&mut balancer_count)),
             Node::Queue(_) => (NodeKind::Queue, post_increment(&mut queue_count)),
+            // A function is a service of the model: callers address both alike.
+            Node::Function(_) => (NodeKind::Function, post_increment(&mut service_count)),
         };
         nodes.push(NodeModel { id: id.to_string(), kind, index });
     }
@@ -218,6 +221,7 @@ pub fn validate(scenario: Scenario) -> Result<ValidScenario, ScenarioErrors> {
         check.fail("nodes", Kind::Invalid, "expected at least one node of kind \"client\" to send requests");
     }
 
+    let account_concurrency_limit = functions::account_limit(&mut check, scenario.account.as_ref());
     let mut clients = Vec::new();
     let mut services = Vec::new();
     let mut balancers = Vec::new();
@@ -297,46 +301,17 @@ pub fn validate(scenario: Scenario) -> Result<ValidScenario, ScenarioErrors> {
                     let queue = resolve_queue(&mut check, &queue_path, &consumer.queue, &index_of_id, &nodes)?;
                     Some(ConsumerModel { queue, batch_size, partial_batch_failures: consumer.partial_batch_failures })
                 });
-                let side_effects = service.side_effects.as_ref().map(|effects| {
-                    effects.idempotency_window.map(|window| {
-                        let window_path = format!("{path}.side_effects.idempotency_window");
-                        check.span(&window_path, window, SimDuration(1), DURATION_MAX)
-                    })
-                });
-                if service.calls.len() > CALLS_PER_SERVICE_MAX {
-                    check.fail(
-                        format!("{path}.calls"),
-                        Kind::OverLimit,
-                        format!("expected at most {CALLS_PER_SERVICE_MAX} calls, got {}", service.calls.len()),
-                    );
-                }
-                let mut calls = Vec::new();
-                let mut call_slots: u32 = 0;
-                for (index, call) in service.calls.iter().take(CALLS_PER_SERVICE_MAX).enumerate() {
-                    let call_path = format!("{path}.calls[{index}]");
-                    if call.count == 0 || call.count > CALL_COUNT_MAX {
-                        check.fail(
-                            format!("{call_path}.count"),
-                            Kind::Invalid,
-                            format!("expected 1 to {CALL_COUNT_MAX}, got {}", call.count),
-                        );
-                    }
-                    call_slots = call_slots.saturating_add(call.count.min(CALL_COUNT_MAX));
-                    if let Some(edge) =
-                        validate_call(&mut check, &call_path, call, index, node_index, &index_of_id, &nodes, &mut edges)
-                    {
-                        calls.push(edge);
-                    }
-                }
-                if let CompleteOn::Quorum(quorum) = service.complete_on {
-                    if quorum == 0 || quorum > call_slots {
-                        check.fail(
-                            format!("{path}.complete_on.quorum"),
-                            Kind::Invalid,
-                            format!("expected 1 to {call_slots} (the calls made per attempt), got {quorum}"),
-                        );
-                    }
-                }
+                let side_effects = validate_side_effects(&mut check, &path, service.side_effects.as_ref());
+                let (calls, call_slots) = validate_service_calls(
+                    &mut check,
+                    &path,
+                    &service.calls,
+                    service.complete_on,
+                    node_index,
+                    &index_of_id,
+                    &nodes,
+                    &mut edges,
+                );
                 services.push(ServiceModel {
                     node: node_index,
                     workers: service.workers,
@@ -366,9 +341,22 @@ pub fn validate(scenario: Scenario) -> Result<ValidScenario, ScenarioErrors> {
                     }),
                     consumer,
                     side_effects,
+                    function: None,
                     service_time_stream_id: stream_id(&[&service.id, "service_time"]),
                     error_stream_id: stream_id(&[&service.id, "errors"]),
                 });
+            }
+            Node::Function(function) => {
+                services.push(functions::function(
+                    &mut check,
+                    &path,
+                    function,
+                    node_index,
+                    account_concurrency_limit,
+                    &index_of_id,
+                    &nodes,
+                    &mut edges,
+                ));
             }
             Node::Queue(queue) => {
                 let defaults = BrokerConfig::sqs_default();
@@ -503,6 +491,7 @@ pub fn validate(scenario: Scenario) -> Result<ValidScenario, ScenarioErrors> {
         balancers,
         queues,
         edges,
+        account_concurrency_limit,
         faults,
         scenario,
     })
@@ -574,6 +563,67 @@ fn find_call_cycle(
     None
 }
 
+/// A service's (or function's) side effects: `Some(window)` when counted, the window when
+/// deduplicated.
+pub(super) fn validate_side_effects(
+    check: &mut Checker,
+    path: &str,
+    side_effects: Option<&SideEffects>,
+) -> Option<Option<SimDuration>> {
+    side_effects.map(|effects| {
+        effects.idempotency_window.map(|window| {
+            check.span(&format!("{path}.side_effects.idempotency_window"), window, SimDuration(1), DURATION_MAX)
+        })
+    })
+}
+
+/// A service's (or function's) calls: their edges, and the call slots they make per job.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn validate_service_calls(
+    check: &mut Checker,
+    path: &str,
+    calls: &[Call],
+    complete_on: CompleteOn,
+    node_index: u16,
+    index_of_id: &BTreeMap<&str, u16>,
+    nodes: &[NodeModel],
+    edges: &mut Vec<EdgeModel>,
+) -> (Vec<u16>, u32) {
+    if calls.len() > CALLS_PER_SERVICE_MAX {
+        check.fail(
+            format!("{path}.calls"),
+            Kind::OverLimit,
+            format!("expected at most {CALLS_PER_SERVICE_MAX} calls, got {}", calls.len()),
+        );
+    }
+    let mut call_edges = Vec::new();
+    let mut call_slots: u32 = 0;
+    for (index, call) in calls.iter().take(CALLS_PER_SERVICE_MAX).enumerate() {
+        let call_path = format!("{path}.calls[{index}]");
+        if call.count == 0 || call.count > CALL_COUNT_MAX {
+            check.fail(
+                format!("{call_path}.count"),
+                Kind::Invalid,
+                format!("expected 1 to {CALL_COUNT_MAX}, got {}", call.count),
+            );
+        }
+        call_slots = call_slots.saturating_add(call.count.min(CALL_COUNT_MAX));
+        if let Some(edge) = validate_call(check, &call_path, call, index, node_index, index_of_id, nodes, edges) {
+            call_edges.push(edge);
+        }
+    }
+    if let CompleteOn::Quorum(quorum) = complete_on {
+        if quorum == 0 || quorum > call_slots {
+            check.fail(
+                format!("{path}.complete_on.quorum"),
+                Kind::Invalid,
+                format!("expected 1 to {call_slots} (the calls made per attempt), got {quorum}"),
+            );
+        }
+    }
+    (call_edges, call_slots)
+}
+
 fn post_increment(counter: &mut u16) -> u16 {
     let value = *counter;
     *counter += 1;
@@ -620,7 +670,7 @@ fn resolve_service(
             check.fail(path, Kind::UnknownReference, format!("expected the id of a service; {id:?} is a client"));
             None
         }
-        NodeKind::Balancer | NodeKind::Queue => {
+        NodeKind::Balancer | NodeKind::Queue | NodeKind::Function => {
             let kind = model.kind.as_str();
             check.fail(path, Kind::UnknownReference, format!("expected the id of a service; {id:?} is a {kind}"));
             None
@@ -825,7 +875,7 @@ fn validate_call_edge(
 }
 
 /// The queue node `id` names.
-fn resolve_queue(
+pub(super) fn resolve_queue(
     check: &mut Checker,
     path: &str,
     id: &str,
@@ -857,14 +907,14 @@ fn resolve_target(
     let node = resolve_node(check, path, id, index_of_id)?;
     let model = &nodes[usize::from(node)];
     match model.kind {
-        NodeKind::Service => Some((node, Target::Service(model.index))),
+        NodeKind::Service | NodeKind::Function => Some((node, Target::Service(model.index))),
         NodeKind::Balancer => Some((node, Target::Balancer(model.index))),
         NodeKind::Queue => Some((node, Target::Queue(model.index))),
         NodeKind::Client => {
             check.fail(
                 path,
                 Kind::UnknownReference,
-                format!("expected the id of a service or load balancer; {id:?} is a client"),
+                format!("expected the id of a service, function, load balancer or queue; {id:?} is a client"),
             );
             None
         }
@@ -963,7 +1013,9 @@ fn validate_fault(
     for (field, present) in service_effects {
         if present {
             effect_count += 1;
-            if kind != NodeKind::Service {
+            // A function's capacity is its fleet, not workers a fault could take away.
+            let function_too = field != "workers_lost";
+            if kind != NodeKind::Service && !(function_too && kind == NodeKind::Function) {
                 wrong_kind(check, field, NodeKind::Service);
             }
         }
@@ -975,7 +1027,7 @@ fn validate_fault(
         }
     }
     if effect_count == 0 {
-        check.fail(path, Kind::Invalid, "expected at least one effect: slowdown, added_latency, error_rate, outage, workers_lost (services) or surge (clients)");
+        check.fail(path, Kind::Invalid, "expected at least one effect: slowdown, added_latency, error_rate, outage (services and functions), workers_lost (services) or surge (clients)");
     }
     if let Some(slowdown) = fault.slowdown {
         if check.number(&format!("{path}.slowdown"), slowdown, 0.001, FACTOR_MAX) {

@@ -225,7 +225,7 @@ impl Simulation {
     /// policies: breaker, throttling, load balancer. A local refusal fails the request at
     /// once (no retry: retrying a refusal at the same instant would be refused again).
     pub(super) fn send_attempt(&mut self, request_handle: Handle) {
-        if self.attempts.len() >= self.model.in_flight_max {
+        if self.attempts.len().saturating_add(self.async_events.len()) >= self.model.in_flight_max {
             self.stop(StopReason::InFlightLimit { limit: self.model.in_flight_max });
             return;
         }

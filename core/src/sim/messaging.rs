@@ -53,7 +53,7 @@ impl Simulation {
     }
 
     /// Moves the messages the broker dead-lettered to the dead-letter queue.
-    fn forward_dead_letters(&mut self, queue: u16) {
+    pub(super) fn forward_dead_letters(&mut self, queue: u16) {
         let now = self.now;
         let dead = self.queues[usize::from(queue)].broker.take_dead_lettered();
         if dead.is_empty() {
@@ -68,7 +68,7 @@ impl Simulation {
     }
 
     /// Idle consumers of `queue` poll it again (long polling returns as soon as messages come).
-    fn wake_consumers(&mut self, queue: u16) {
+    pub(super) fn wake_consumers(&mut self, queue: u16) {
         let state = &mut self.queues[usize::from(queue)];
         if state.waiting.is_empty() || state.broker.visible() == 0 {
             return;
@@ -85,6 +85,10 @@ impl Simulation {
         let now = self.now;
         let index = usize::from(service);
         let Some(consumer) = self.model.services[index].consumer else { return };
+        if self.model.services[index].function.is_some() {
+            self.poll_for_function(service, consumer.queue, consumer.batch_size);
+            return;
+        }
         loop {
             let state = &self.services[index];
             if state.busy >= state.available || !state.queue.is_empty() {
@@ -114,21 +118,29 @@ impl Simulation {
         for message in &messages {
             self.queues[usize::from(queue)].bucket_age.record(now.since(message.sent_at).0);
         }
+        let (duration, failed) = self.batch_work(index, &messages);
         let state = &mut self.services[index];
         state.busy += 1;
         state.batches_in_service += 1;
+        let batch = self.batches.insert(Batch { service, queue, messages, failed, env: None, started_at: now });
+        self.events.schedule(now + duration, Event::BatchDone(batch));
+    }
+
+    /// The time a batch takes, message after message, and which messages fail (poison, or the
+    /// service's errors).
+    pub(super) fn batch_work(&mut self, service: usize, messages: &[Received]) -> (SimDuration, Vec<bool>) {
+        let state = &mut self.services[service];
         let mut duration = SimDuration::ZERO;
         let mut failed = Vec::with_capacity(messages.len());
-        for message in &messages {
-            let mut work = self.model.services[index].service_time.sample(&mut state.service_times);
+        for message in messages {
+            let mut work = self.model.services[service].service_time.sample(&mut state.service_times);
             if state.effects.slowdown != 1.0 {
                 work = work.mul_f64(state.effects.slowdown);
             }
             duration = duration + work + state.effects.added_latency;
             failed.push(message.poison || state.errors.chance(state.error_rate));
         }
-        let batch = self.batches.insert(Batch { service, queue, messages, failed });
-        self.events.schedule(now + duration, Event::BatchDone(batch));
+        (duration, failed)
     }
 
     /// A batch is processed: apply the successes' side effects, delete what may be deleted (all
@@ -142,6 +154,9 @@ impl Simulation {
         let state = &mut self.services[index];
         state.busy -= 1;
         state.batches_in_service -= 1;
+        if let Some(env) = batch.env {
+            self.end_invocation(batch.service, env, now.since(batch.started_at).0);
+        }
         let partial = self.model.services[index].consumer.is_some_and(|c| c.partial_batch_failures);
         let any_failed = batch.failed.iter().any(|&f| f);
         let mut processed = 0;

@@ -13,6 +13,7 @@
 //! its worker, and its service time is counted as wasted work when it completes.
 
 mod client;
+mod function;
 mod messaging;
 mod queue;
 mod report;
@@ -20,6 +21,7 @@ mod service;
 mod state;
 
 use crate::components::broker::{Broker, BrokerCounters};
+use crate::components::fleet::{AccountPool, Fleet};
 use crate::digest::Digest;
 use crate::engine::{Arena, EventQueue, Handle};
 use crate::limits::STALL_EVENTS_MAX;
@@ -34,6 +36,7 @@ use crate::prelude::*;
 use crate::rng::Stream;
 use crate::scenario::{Discipline, FaultEffects, NodeKind, QueueManagement, Target, ValidScenario, Workload};
 use crate::time::SimTime;
+use function::{AsyncEvent, FunctionState};
 use queue::ServiceQueue;
 use state::*;
 
@@ -100,6 +103,15 @@ enum Event {
     },
     /// A consumer worker finishes a batch of messages.
     BatchDone(Handle),
+    /// A function invocation's handler reaches its time limit (stale if it finished).
+    FunctionTimeout(Handle),
+    /// Lambda's event queue tries an asynchronous event (again).
+    AsyncInvoke(Handle),
+    /// A function's queue pollers may take more batches (their allowance grew, or their
+    /// backoff after a throttle ended).
+    PollerWake {
+        service: u16,
+    },
     FaultStart(u16),
     FaultEnd(u16),
 }
@@ -123,6 +135,9 @@ impl Event {
             Event::CancelArrives(handle) => (13, u64::from(handle.index)),
             Event::QueueWake { queue } => (14, u64::from(queue)),
             Event::BatchDone(handle) => (15, u64::from(handle.index)),
+            Event::FunctionTimeout(handle) => (16, u64::from(handle.index)),
+            Event::AsyncInvoke(handle) => (17, u64::from(handle.index)),
+            Event::PollerWake { service } => (18, u64::from(service)),
         };
         code | (id << 8)
     }
@@ -142,6 +157,10 @@ pub struct Simulation {
     queues: Vec<QueueState>,
     /// Batches of queue messages being processed.
     batches: Arena<Batch>,
+    /// The concurrency the functions share.
+    account: AccountPool,
+    /// Asynchronous function events not done yet.
+    async_events: Arena<AsyncEvent>,
     /// The key of the next client request.
     next_key: u64,
     edges: Vec<EdgeState>,
@@ -166,6 +185,7 @@ impl Simulation {
     /// Prepares a run: random streams, first arrivals, fault timeline.
     pub fn new(model: &ValidScenario) -> Simulation {
         let seed = model.seed;
+        let mut account = AccountPool::new(model.account_concurrency_limit);
         let clients = model
             .clients
             .iter()
@@ -215,6 +235,10 @@ impl Simulation {
                     .then(ControlledDelay::facebook),
                 ledger: service.side_effects.map(EffectLedger::new),
                 batches_in_service: 0,
+                function: service.function.as_ref().map(|function| {
+                    let fleet = Fleet::new(function.fleet, SimTime::ZERO, &mut account);
+                    Box::new(FunctionState::new(function, fleet, seed))
+                }),
             })
             .collect();
         let queues = model
@@ -270,7 +294,7 @@ impl Simulation {
                 attempt_latency: Histogram::new(),
             })
             .collect();
-        let series = Series::new(
+        let mut series = Series::new(
             model.bucket,
             model.bucket_count,
             model.clients.len(),
@@ -279,6 +303,11 @@ impl Simulation {
             model.balancers.len(),
             model.queues.len(),
         );
+        for (index, service) in model.services.iter().enumerate() {
+            if service.function.is_some() {
+                series.functions[index] = vec![Default::default(); model.bucket_count as usize];
+            }
+        }
         let mut simulation = Simulation {
             now: SimTime::ZERO,
             end: model.end(),
@@ -288,6 +317,8 @@ impl Simulation {
             balancers,
             queues,
             batches: Arena::new(),
+            account,
+            async_events: Arena::new(),
             next_key: 0,
             edges,
             requests: Arena::new(),
@@ -425,6 +456,9 @@ impl Simulation {
             Event::CancelArrives(attempt) => self.cancel_at_server(attempt),
             Event::QueueWake { queue } => self.on_queue_wake(queue),
             Event::BatchDone(batch) => self.on_batch_done(batch),
+            Event::FunctionTimeout(attempt) => self.on_function_timeout(attempt),
+            Event::AsyncInvoke(event) => self.on_async_invoke(event, true),
+            Event::PollerWake { service } => self.on_poller_wake(service),
             Event::FaultStart(fault) => self.set_fault(fault, true),
             Event::FaultEnd(fault) => self.set_fault(fault, false),
         }
@@ -447,7 +481,7 @@ impl Simulation {
                 self.clients[usize::from(index)].surge = effects.surge;
                 self.restart_arrivals(index);
             }
-            NodeKind::Service => self.set_service_effects(index, effects),
+            NodeKind::Service | NodeKind::Function => self.set_service_effects(index, effects),
             // Validation allows no fault on a load balancer or a queue.
             NodeKind::Balancer | NodeKind::Queue => {}
         }
@@ -479,6 +513,18 @@ impl Simulation {
             record.queue_end = service.queue.len();
             record.workers_available = service.available;
             record.concurrency_limit = service.limiter.as_ref().map_or(0, |limiter| limiter.limit());
+            let running_batches = service.batches_in_service;
+            if let Some(function) = self.services[index].function.as_mut() {
+                function.fleet.reap(time);
+                let record = &mut self.series.functions[index][bucket];
+                record.environments_end = function.fleet.environments();
+                record.async_waiting_end = function.async_waiting;
+                record.pollers_end = if self.model.services[index].consumer.is_some() {
+                    function.pollers.allowance(time).max(running_batches)
+                } else {
+                    0
+                };
+            }
         }
         for (index, balancer) in self.balancers.iter().enumerate() {
             self.series.balancers[index][bucket].ejected_hosts = balancer.balancer.ejected_hosts(time);

@@ -3,10 +3,10 @@
 use super::{RunStatus, Simulation, StopReason};
 use crate::metrics::histogram::Histogram;
 use crate::metrics::recovery::{judge, FaultVerdict, HealthInput};
-use crate::metrics::series::{ClientBucket, EdgeBucket, QueueBucket, ServiceBucket};
+use crate::metrics::series::{ClientBucket, EdgeBucket, FunctionBucket, QueueBucket, ServiceBucket};
 use crate::prelude::*;
 use crate::report::*;
-use crate::scenario::{FallbackModel, NodeKind, Target, ValidScenario};
+use crate::scenario::{FallbackModel, FunctionModel, NodeKind, Target, ValidScenario};
 use crate::time::{SimTime, NS_PER_MS, NS_PER_S};
 
 fn percentiles_ms(histogram: &Histogram) -> Option<Percentiles> {
@@ -110,6 +110,92 @@ fn service_metrics(buckets: &[ServiceBucket], widths_s: &[f64], workers: u32) ->
     metrics.insert("workers_available", series(buckets, widths_s, |b, _| f64::from(b.workers_available)));
     metrics.insert("concurrency_limit", series(buckets, widths_s, |b, _| f64::from(b.concurrency_limit)));
     metrics
+}
+
+/// A function's invocations, environments, event queue and cost. `concurrency` is the mean
+/// number of invocations running; `cost_usd` is the cost so far at the end of each bucket.
+fn function_metrics(
+    services: &[ServiceBucket],
+    functions: &[FunctionBucket],
+    widths_s: &[f64],
+    model: &FunctionModel,
+) -> Metrics {
+    let mut metrics = Metrics::new();
+    let service_counts: [Count<ServiceBucket>; 9] = [
+        ("arrivals_per_s", |b| b.arrivals),
+        ("throughput_per_s", |b| b.completed),
+        ("errors_per_s", |b| b.failed),
+        ("rejected_per_s", |b| b.rejected),
+        ("effects_per_s", |b| b.effects),
+        ("duplicate_effects_per_s", |b| b.duplicate_effects),
+        ("deduplicated_per_s", |b| b.deduplicated),
+        ("messages_per_s", |b| b.messages_processed),
+        ("message_failures_per_s", |b| b.messages_failed),
+    ];
+    for (name, value) in service_counts {
+        metrics.insert(name, series(services, widths_s, |b, w| rate(value(b), w)));
+    }
+    let function_counts: [Count<FunctionBucket>; 7] = [
+        ("invocations_per_s", |b| b.invocations),
+        ("cold_starts_per_s", |b| b.cold_starts),
+        ("throttles_per_s", |b| b.throttled),
+        ("timeouts_per_s", |b| b.timeouts),
+        ("async_accepted_per_s", |b| b.async_accepted),
+        ("async_retries_per_s", |b| b.async_retries),
+        ("async_failed_per_s", |b| b.async_failed),
+    ];
+    for (name, value) in function_counts {
+        metrics.insert(name, series(functions, widths_s, |b, w| rate(value(b), w)));
+    }
+    metrics.insert("concurrency", series(services, widths_s, |b, w| ratio(b.busy_ns as f64, w * NS_PER_S as f64)));
+    metrics.insert(
+        "wasted_share",
+        series(services, widths_s, |b, _| ratio(b.wasted_ns as f64, b.busy_ns as f64).min(1.0)),
+    );
+    metrics.insert("environments", series(functions, widths_s, |b, _| f64::from(b.environments_end)));
+    metrics.insert(
+        "init_share",
+        series(functions, widths_s, |b, _| {
+            ratio(b.init_ns as f64, (b.billed_ns + b.billed_provisioned_ns) as f64).min(1.0)
+        }),
+    );
+    metrics.insert("async_waiting", series(functions, widths_s, |b, _| f64::from(b.async_waiting_end)));
+    metrics.insert("pollers", series(functions, widths_s, |b, _| f64::from(b.pollers_end)));
+    let mut cost_usd = 0.0;
+    metrics.insert(
+        "cost_usd",
+        functions
+            .iter()
+            .zip(widths_s)
+            .map(|(b, &width_s)| {
+                cost_usd += function_cost_usd(model, b.billed_ns, b.billed_provisioned_ns, b.invocations, width_s);
+                cost_usd
+            })
+            .collect(),
+    );
+    metrics
+}
+
+/// GB-seconds of `billed_ns` at the function's memory.
+fn gb_seconds(model: &FunctionModel, billed_ns: u64) -> f64 {
+    f64::from(model.memory_mb) / 1024.0 * (billed_ns as f64 / NS_PER_S as f64)
+}
+
+/// What a function costs over `span_s` seconds: duration in on-demand and in provisioned
+/// environments, the provisioned concurrency kept ready all along, and the requests.
+fn function_cost_usd(
+    model: &FunctionModel,
+    billed_ns: u64,
+    billed_provisioned_ns: u64,
+    invocations: u64,
+    span_s: f64,
+) -> f64 {
+    let price = &model.price;
+    let provisioned_gb = f64::from(model.fleet.provisioned) * f64::from(model.memory_mb) / 1024.0;
+    gb_seconds(model, billed_ns) * price.gb_second_usd
+        + gb_seconds(model, billed_provisioned_ns) * price.provisioned_duration_gb_second_usd
+        + provisioned_gb * span_s * price.provisioned_gb_second_usd
+        + invocations as f64 / 1e6 * price.per_million_requests_usd
 }
 
 /// A queue's traffic and levels.
@@ -277,11 +363,24 @@ impl Simulation {
                     metrics
                 }
                 NodeKind::Queue => queue_metrics(&self.series.queues[index][..buckets_done], &widths_s),
+                NodeKind::Function => match model.services[index].function.as_deref() {
+                    Some(function) => function_metrics(
+                        &self.series.services[index][..buckets_done],
+                        &self.series.functions[index][..buckets_done],
+                        &widths_s,
+                        function,
+                    ),
+                    None => Metrics::new(),
+                },
             };
             node_series.push(NodeSeries { id: node.id.clone(), kind: node.kind.as_str(), metrics });
         }
+        // Utilization and wasted work are of the services' workers; a function's capacity is
+        // its fleet, shown on its own node.
+        let workers: Vec<_> =
+            self.series.services.iter().zip(&model.services).filter(|(_, m)| m.function.is_none()).collect();
         let service_buckets = |value: fn(&ServiceBucket) -> u64| -> Vec<u64> {
-            (0..buckets_done).map(|b| self.series.services.iter().map(|s| value(&s[b])).sum()).collect()
+            (0..buckets_done).map(|b| workers.iter().map(|(s, _)| value(&s[b])).sum()).collect()
         };
         let busy = service_buckets(|b| b.busy_ns);
         let wasted = service_buckets(|b| b.wasted_ns);
@@ -339,7 +438,8 @@ impl Simulation {
 
     /// Attempts alive now on the clients' calls.
     fn client_attempts(&self) -> impl Iterator<Item = &super::state::Attempt> {
-        self.attempts.iter().filter(|a| self.model.edges[usize::from(a.edge)].from_client)
+        // An asynchronous function event's attempt has no edge.
+        self.attempts.iter().filter(|a| self.model.edges.get(usize::from(a.edge)).is_some_and(|edge| edge.from_client))
     }
 
     /// A sentence for people about why the run stopped early.
@@ -419,6 +519,48 @@ impl Simulation {
         }
     }
 
+    /// A function's whole-run figures (service index `index`).
+    fn function_summary(&self, index: usize, data_end_ns: u64) -> NodeDetail {
+        let services = &self.series.services[index];
+        let functions = &self.series.functions[index];
+        let sum = |value: fn(&ServiceBucket) -> u64| services.iter().map(value).sum::<u64>();
+        let sum_function = |value: fn(&FunctionBucket) -> u64| functions.iter().map(value).sum::<u64>();
+        let state = self.services[index].function.as_deref();
+        let counters = state.map(|f| f.fleet.counters()).unwrap_or_default();
+        let (billed_ns, invocations) = (sum_function(|b| b.billed_ns), sum_function(|b| b.invocations));
+        let billed_provisioned_ns = sum_function(|b| b.billed_provisioned_ns);
+        let model = self.model.services[index].function.as_deref();
+        let busy_ns = sum(|b| b.busy_ns) as f64;
+        NodeDetail::Function {
+            invocations,
+            cold_starts: sum_function(|b| b.cold_starts),
+            throttled: sum_function(|b| b.throttled),
+            throttled_reserved: counters.throttled_reserved,
+            throttled_account: counters.throttled_account,
+            throttled_scaling_rate: counters.throttled_scaling_rate,
+            timeouts: sum_function(|b| b.timeouts),
+            failed: sum(|b| b.failed),
+            init_share: ratio(sum_function(|b| b.init_ns) as f64, (billed_ns + billed_provisioned_ns) as f64).min(1.0),
+            mean_concurrency: ratio(busy_ns, data_end_ns as f64),
+            environments_at_end: state.map_or(0, |f| f.fleet.environments()),
+            billed_gb_seconds: model.map_or(0.0, |m| gb_seconds(m, billed_ns + billed_provisioned_ns)),
+            cost_usd: model.map_or(0.0, |m| {
+                let span_s = data_end_ns as f64 / NS_PER_S as f64;
+                function_cost_usd(m, billed_ns, billed_provisioned_ns, invocations, span_s)
+            }),
+            async_accepted: sum_function(|b| b.async_accepted),
+            async_retries: sum_function(|b| b.async_retries),
+            async_failed: sum_function(|b| b.async_failed),
+            async_waiting_at_end: state.map_or(0, |f| f.async_waiting),
+            effects: sum(|b| b.effects),
+            duplicate_effects: sum(|b| b.duplicate_effects),
+            deduplicated: sum(|b| b.deduplicated),
+            messages_processed: sum(|b| b.messages_processed),
+            messages_failed: sum(|b| b.messages_failed),
+            wasted_work_share: ratio(sum(|b| b.wasted_ns) as f64, busy_ns).min(1.0),
+        }
+    }
+
     fn node_summaries(&self, data_end_ns: u64) -> Vec<NodeSummary> {
         let model = &self.model;
         model
@@ -495,6 +637,7 @@ impl Simulation {
                             in_flight_at_end: self.queues[index].broker.in_flight(),
                         }
                     }
+                    NodeKind::Function => self.function_summary(index, data_end_ns),
                     NodeKind::Balancer => {
                         let balancer = &model.balancers[index];
                         NodeDetail::Balancer {

@@ -2,6 +2,7 @@
 //! other services, answers, cancellation, and the effects of faults.
 
 use super::client::{Failure, Origin, Outcome};
+use super::function::ASYNC_EDGE;
 use super::state::{Answer, Attempt, Caller, Job, Stage, NO_DEADLINE};
 use super::{Event, Simulation};
 use crate::engine::Handle;
@@ -54,6 +55,13 @@ impl Simulation {
         }
         let index = usize::from(service);
         self.service_bucket(service).arrivals += 1;
+        // An asynchronous function's event queue accepts events even while the function is down.
+        let function = self.model.services[index].function.as_ref();
+        if function.is_some_and(|function| function.asynchronous.is_some()) {
+            self.invoke_function(attempt_handle);
+            return;
+        }
+        let is_function = function.is_some();
         match self.services[index].effects.outage {
             Some(Outage::FailFast) => {
                 self.service_bucket(service).rejected += 1;
@@ -66,6 +74,10 @@ impl Simulation {
                 return;
             }
             None => {}
+        }
+        if is_function {
+            self.invoke_function(attempt_handle);
+            return;
         }
         if !self.admit(service, criticality) {
             self.service_bucket(service).shed += 1;
@@ -141,6 +153,11 @@ impl Simulation {
     }
 
     fn start_service(&mut self, service: u16, attempt_handle: Handle) {
+        self.start_service_after(service, attempt_handle, SimDuration::ZERO);
+    }
+
+    /// Starts serving an attempt after `init` (a function's cold start; zero otherwise).
+    pub(super) fn start_service_after(&mut self, service: u16, attempt_handle: Handle, init: SimDuration) {
         let index = usize::from(service);
         self.integrate_levels(index, self.now);
         let now = self.now;
@@ -162,7 +179,20 @@ impl Simulation {
             attempt.stage = Stage::Service;
             attempt.will_fail = will_fail;
         }
-        self.events.schedule(now + duration, Event::LocalWorkDone(attempt_handle));
+        let model = &self.model.services[index];
+        if let Some(function) = model.function.as_ref() {
+            // The handler's time limit starts after init. Without calls, whether it is reached
+            // is known now; with calls, only when they end.
+            let limit_at = now + init + function.timeout;
+            let exceeds = duration > function.timeout;
+            if exceeds || !model.calls.is_empty() {
+                self.events.schedule(limit_at, Event::FunctionTimeout(attempt_handle));
+            }
+            if exceeds {
+                return;
+            }
+        }
+        self.events.schedule(now + init + duration, Event::LocalWorkDone(attempt_handle));
     }
 
     /// The attempt's own work is done: answer, or make its calls first.
@@ -268,7 +298,7 @@ impl Simulation {
     }
 
     /// The attempt's work (and calls) are over: free the worker, teach the limiter, answer.
-    fn finish_job(&mut self, attempt_handle: Handle, failed: bool) {
+    pub(super) fn finish_job(&mut self, attempt_handle: Handle, failed: bool) {
         let now = self.now;
         let Some(attempt) = self.attempts.get_mut(attempt_handle) else { return };
         let service = attempt.service;
@@ -283,8 +313,13 @@ impl Simulation {
             }
         }
         attempt.server_mark = now.since(SimTime(attempt.server_mark)).0;
-        let (rtt, in_flight) = (now.since(attempt.arrived_at), attempt.admitted_in_flight);
+        let (rtt, in_flight, service_ns) =
+            (now.since(attempt.arrived_at), attempt.admitted_in_flight, attempt.server_mark);
         let index = usize::from(service);
+        let env = self.services[index].function.as_mut().and_then(|f| f.environments.remove(&attempt_handle));
+        if let Some(env) = env {
+            self.end_invocation(service, env, service_ns);
+        }
         self.integrate_levels(index, now);
         let state = &mut self.services[index];
         state.busy -= 1;
@@ -434,6 +469,13 @@ impl Simulation {
     /// in which case it is discarded and any service time spent on it was wasted.
     pub(super) fn answer(&mut self, attempt_handle: Handle, answer: Answer) {
         let Some(attempt) = self.attempts.get_mut(attempt_handle) else { return };
+        if attempt.edge == ASYNC_EDGE {
+            // Lambda's event queue ran it: the event's retries decide what comes next.
+            let event = attempt.request;
+            self.attempts.remove(attempt_handle);
+            self.on_async_answer(event, answer);
+            return;
+        }
         let served = attempt.stage == Stage::Service;
         attempt.answer = answer;
         attempt.stage = Stage::Done;
@@ -474,6 +516,12 @@ impl Simulation {
         if attempt.awaited || attempt.cancelled {
             return;
         }
+        let to_function = attempt.edge == ASYNC_EDGE
+            || (!matches!(self.model.edges[usize::from(attempt.edge)].target, Target::Queue(_))
+                && self.model.services[usize::from(attempt.service)].function.is_some());
+        if to_function {
+            return; // a function's invocation cannot be cancelled: it runs to its end
+        }
         attempt.cancelled = true;
         let service = attempt.service;
         let index = usize::from(service);
@@ -505,7 +553,7 @@ impl Simulation {
 
     /// A job that no longer needs a call drops it: its attempts out are abandoned (and
     /// cancelled where its call cancels); nobody hears of its outcome.
-    fn abandon_request(&mut self, request_handle: Handle) {
+    pub(super) fn abandon_request(&mut self, request_handle: Handle) {
         let Some(request) = self.requests.get_mut(request_handle) else { return };
         request.caller = Caller::Orphan;
         self.finish_request(request_handle, Outcome::Failed(Failure::Cancelled));

@@ -2,6 +2,7 @@
 
 use super::queue::ServiceQueue;
 use crate::components::broker::{Broker, BrokerCounters, Received};
+use crate::components::fleet::EnvId;
 use crate::engine::Handle;
 use crate::metrics::histogram::Histogram;
 use crate::policy::balancer::Balancer;
@@ -65,6 +66,8 @@ pub(super) struct ServiceState {
     pub ledger: Option<EffectLedger>,
     /// Workers busy with queue batches (not attempts).
     pub batches_in_service: u32,
+    /// A serverless function's fleet and the rest of its state.
+    pub function: Option<Box<super::function::FunctionState>>,
 }
 
 /// A queue node: the broker, and the consumers waiting for messages (long polling).
@@ -88,6 +91,9 @@ pub(super) struct Batch {
     pub messages: Vec<Received>,
     /// Which messages fail (poison, or the service's errors).
     pub failed: Vec<bool>,
+    /// A function's batch: the execution environment it runs in.
+    pub env: Option<EnvId>,
+    pub started_at: SimTime,
 }
 
 /// Which request keys had their side effect applied, remembered for a horizon: the idempotency

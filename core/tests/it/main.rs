@@ -4,6 +4,7 @@ mod chains;
 mod conservation;
 mod determinism;
 mod fidelity;
+mod functions;
 mod limits;
 mod policies;
 mod presets;

@@ -258,3 +258,26 @@ fn short_visibility_duplicates_and_idempotency_prevents() {
     let report = run(&scenario);
     assert_eq!(node(&report, "plain-jobs")["redeliveries"].as_f64().unwrap(), 0.0);
 }
+
+#[test]
+fn a_burst_starts_cold_on_demand_and_is_throttled_by_the_old_scaling_model() {
+    let scenario = preset("function-burst");
+    let report = run(&scenario);
+    let field = |id: &str, name: &str| node(&report, id)[name].as_f64().unwrap();
+    // On demand: an environment per invocation running at the peak, each started cold.
+    assert!(field("on-demand", "cold_starts") > 900.0);
+    // Provisioned: no cold start up to the 1000 kept ready, nothing throttled or failed.
+    assert!(field("provisioned", "cold_starts") < 50.0);
+    assert_eq!(field("provisioned", "throttled"), 0.0);
+    assert_eq!(field("provisioned-callers", "failed"), 0.0);
+    // ... and it costs more: the environments are paid for while they wait.
+    assert!(field("provisioned", "cost_usd") > 1.3 * field("on-demand", "cost_usd"));
+    // The pre-2023 model grows 500 at once, then 500 a minute: most of the burst is throttled,
+    // and a fifth of its requests fail after their three attempts.
+    assert!(field("pre-2023", "throttled") > 20.0 * field("on-demand", "throttled"));
+    assert!(field("pre-2023-callers", "failed") > 0.2 * field("pre-2023-callers", "requests"));
+    assert!(field("on-demand-callers", "failed") < 0.02 * field("on-demand-callers", "requests"));
+    // The burst's first second: cold starts put the on-demand tail above the provisioned one.
+    let p99 = |id: &str| report.series.nodes.iter().find(|n| n.id == id).unwrap().metrics["latency_p99_ms"][30];
+    assert!(p99("on-demand-callers") > p99("provisioned-callers") + 300.0);
+}

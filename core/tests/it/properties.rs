@@ -160,9 +160,9 @@ prop_compose! {
         change in proptest::option::of((1u64..10, 0.0f64..3000.0)),
         policies in call_policies(services),
         criticality in prop_oneof![Just("critical_plus"), Just("critical"), Just("sheddable_plus"), Just("sheddable")],
-        route in 0u8..4,
+        route in 0u8..5,
     ) -> Value {
-        let to = match route { 1 => "lb".to_string(), 2 => "q".to_string(), _ => format!("s{target}") };
+        let to = match route { 1 => "lb".to_string(), 2 => "q".to_string(), 3 => "f".to_string(), _ => format!("s{target}") };
         let mut call = json!({ "to": to });
         crate::merge(&mut call, policies);
         if call.get("hedge").is_some() && retry.is_some() { call.as_object_mut().unwrap().remove("hedge"); }
@@ -262,6 +262,38 @@ fn fault(clients: usize, services: usize) -> impl Strategy<Value = Value> {
     )
 }
 
+/// A function the clients may call ("f"), its settings drawn from `seed`: synchronous or
+/// asynchronous, with or without reserved and provisioned concurrency, calls, either scaling model.
+fn function_node(seed: u32) -> Value {
+    let bits = |shift: u32, modulo: u32| (seed >> shift) % modulo;
+    let mut node = json!({ "kind": "function", "id": "f",
+        "service_time": { "exponential": { "mean": format!("{}ms", 1 + bits(7, 30)) } },
+        "error_rate": f64::from(bits(9, 4)) / 10.0,
+        "init_duration": { "exponential": { "mean": "50ms" } },
+        "idle_timeout": format!("{}ms", bits(11, 3000)),
+        "timeout": if bits(13, 2) == 0 { "1s" } else { "3s" } });
+    if bits(14, 3) > 0 {
+        let reserved = bits(16, 20);
+        node["reserved_concurrency"] = json!(reserved);
+        node["provisioned_concurrency"] = json!(bits(18, 3).min(reserved));
+    } else {
+        node["provisioned_concurrency"] = json!(bits(18, 3));
+    }
+    node["scaling"] = match bits(20, 3) {
+        0 => json!("aws_2023"),
+        1 => json!({ "legacy": { "burst": 1 + bits(22, 20), "per_minute": 60 } }),
+        _ => json!({ "per_ten_seconds": 1 + bits(22, 50) }),
+    };
+    if bits(24, 4) == 0 {
+        node["invocation"] = json!("async");
+        node["asynchronous"] = json!({ "max_event_age": "60s", "on_failure": "q-dlq", "max_retries": bits(26, 3) });
+    }
+    if bits(28, 3) == 0 {
+        node["calls"] = json!([{ "to": "s0", "timeout": "200ms", "retry": { "max_attempts": 2 } }]);
+    }
+    node
+}
+
 fn scenario() -> impl Strategy<Value = Value> {
     (1usize..4, 1usize..4).prop_flat_map(|(clients, services)| {
         let client_nodes: Vec<_> = (0..clients).map(|i| client(i, services)).collect();
@@ -289,11 +321,21 @@ fn scenario() -> impl Strategy<Value = Value> {
                 if seed % 2 == 0 {
                     side_effects["idempotency_window"] = json!("30s");
                 }
-                nodes.push(json!({ "kind": "service", "id": "consumer", "workers": 1 + seed % 6,
+                let consumes =
+                    json!({ "queue": "q", "batch_size": 1 + seed % 10, "partial_batch_failures": seed % 4 < 2 });
+                let mut consumer = json!({ "kind": "service", "id": "consumer", "workers": 1 + seed % 6,
                     "service_time": { "exponential": { "mean": format!("{}ms", 1 + seed % 40) } },
-                    "error_rate": f64::from(seed % 5) / 20.0,
-                    "consumes": { "queue": "q", "batch_size": 1 + seed % 10, "partial_batch_failures": seed % 4 < 2 },
-                    "side_effects": side_effects }));
+                    "error_rate": f64::from(seed % 5) / 20.0, "consumes": consumes, "side_effects": side_effects });
+                if (seed >> 4) % 2 == 1 {
+                    // Lambda's pollers instead of a service's workers.
+                    consumer["kind"] = json!("function");
+                    consumer.as_object_mut().unwrap().remove("workers");
+                    consumer["reserved_concurrency"] = json!(1 + (seed >> 5) % 8);
+                    consumer["timeout"] = json!("1s");
+                    consumer["consumes"]["maximum_concurrency"] = json!(2 + (seed >> 6) % 20);
+                }
+                nodes.push(consumer);
+                nodes.push(function_node(seed));
                 // Surges apply to open-loop clients only.
                 faults.retain(|fault| {
                     fault.get("surge").is_none()
@@ -307,7 +349,8 @@ fn scenario() -> impl Strategy<Value = Value> {
                     fault["start"] = json!(format!("{start_s}s"));
                     fault["end"] = json!(format!("{}s", start_s + length_s));
                 }
-                json!({ "version": 1, "seed": seed, "duration": format!("{duration_s}s"),
+                let account = json!({ "concurrency_limit": if seed % 3 == 0 { 40 } else { 1000 } });
+                json!({ "version": 1, "seed": seed, "duration": format!("{duration_s}s"), "account": account,
                         "limits": { "in_flight_max": 200000 }, "nodes": nodes, "faults": faults })
             })
     })

@@ -193,3 +193,90 @@ fn all_value_errors_are_reported_together() {
     let paths: Vec<&str> = errors.0.iter().map(|e| e.path.as_str()).collect();
     assert_eq!(paths, ["nodes[0].rate", "nodes[1].workers", "faults[0].slowdown"]);
 }
+
+#[test]
+fn function_errors_name_the_field() {
+    use ScenarioErrorKind::{Invalid, Shape, UnknownReference};
+    // The retry storm's service "api" (nodes[1]) turned into a function.
+    let function = |s: &mut Value, extra: Value| {
+        let mut node = json!({ "kind": "function", "id": "api", "service_time": { "constant": "10ms" } });
+        crate::merge(&mut node, extra);
+        s["nodes"][1] = node;
+    };
+    check(|s| function(s, json!({ "memory_mb": 64 })), "nodes[1].memory_mb", Invalid, "expected 128 to 10240 MB");
+    check(
+        |s| function(s, json!({ "timeout": "20m" })),
+        "nodes[1].timeout",
+        Invalid,
+        "expected a duration from 1s to 900s",
+    );
+    check(
+        |s| function(s, json!({ "reserved_concurrency": 5, "provisioned_concurrency": 6 })),
+        "nodes[1].provisioned_concurrency",
+        Invalid,
+        "at most the reserved concurrency (5)",
+    );
+    check(
+        |s| function(s, json!({ "reserved_concurrency": 2000 })),
+        "nodes[1].reserved_concurrency",
+        Invalid,
+        "the account's concurrency limit (1000)",
+    );
+    check(
+        |s| function(s, json!({ "asynchronous": { "max_retries": 1 } })),
+        "nodes[1].asynchronous",
+        Invalid,
+        "expected only with \"invocation\": \"async\"",
+    );
+    check(
+        |s| function(s, json!({ "invocation": "async", "asynchronous": { "max_retries": 3 } })),
+        "nodes[1].asynchronous.max_retries",
+        Invalid,
+        "expected 0 to 2 retries",
+    );
+    check(
+        |s| function(s, json!({ "invocation": "async", "asynchronous": { "max_event_age": "7h" } })),
+        "nodes[1].asynchronous.max_event_age",
+        Invalid,
+        "expected a duration from 60s to 21600s",
+    );
+    check(
+        |s| function(s, json!({ "invocation": "async", "asynchronous": { "on_failure": "clients" } })),
+        "nodes[1].asynchronous.on_failure",
+        UnknownReference,
+        "expected the id of a queue",
+    );
+    check(
+        |s| function(s, json!({ "scaling": { "legacy": { "burst": 0 } } })),
+        "nodes[1].scaling.legacy.burst",
+        Invalid,
+        "expected 1 to",
+    );
+    check(|s| function(s, json!({ "scaling": "fast" })), "nodes[1].scaling", Shape, "unknown variant");
+    check(
+        |s| function(s, json!({ "consumes": { "queue": "api" } })),
+        "nodes[1].consumes.queue",
+        UnknownReference,
+        "expected the id of a queue",
+    );
+    check(
+        |s| {
+            function(s, json!({}));
+            s["faults"] = json!([{ "node": "api", "start": "1s", "end": "2s", "workers_lost": 1 }]);
+        },
+        "faults[0].workers_lost",
+        Invalid,
+        "expected a node of kind \"service\"",
+    );
+    check(|s| s["account"] = json!({ "concurrency_limit": 0 }), "account.concurrency_limit", Invalid, "expected 1 to");
+    // A load balancer's pool holds services, not functions.
+    check(
+        |s| {
+            function(s, json!({}));
+            s["nodes"].as_array_mut().unwrap().push(json!({ "kind": "load_balancer", "id": "lb", "pool": ["api"] }));
+        },
+        "nodes[2].pool[0]",
+        UnknownReference,
+        "\"api\" is a function",
+    );
+}
