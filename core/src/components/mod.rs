@@ -3,3 +3,4 @@
 //! decisions; each can be read and tested on its own.
 pub mod broker;
 pub mod fleet;
+pub mod llm;
