@@ -52,6 +52,10 @@ pub const CALL_COUNT_MAX: u32 = 1_000;
 pub const WORKERS_MAX: u32 = 1_000_000;
 /// Most concurrent invocations of an account's functions (and of one function).
 pub const CONCURRENCY_MAX: u32 = 100_000;
+/// Most tokens in a prompt, an answer or an output budget.
+pub const TOKENS_MAX: u64 = 10_000_000;
+/// Largest per-minute limit of an LLM endpoint.
+pub const PER_MINUTE_LIMIT_MAX: u64 = 1_000_000_000_000;
 /// Largest bounded queue capacity.
 pub const QUEUE_CAPACITY_MAX: u32 = 10_000_000;
 /// Most attempts per request (the first one included).

@@ -26,6 +26,7 @@ pub const PRESETS: &[Preset] = &[
     Preset { name: "poison-dlq", json: include_str!("../presets/poison-dlq.json") },
     Preset { name: "visibility-duplicates", json: include_str!("../presets/visibility-duplicates.json") },
     Preset { name: "function-burst", json: include_str!("../presets/function-burst.json") },
+    Preset { name: "llm-rate-limit", json: include_str!("../presets/llm-rate-limit.json") },
 ];
 
 pub fn find(name: &str) -> Option<&'static Preset> {

@@ -199,6 +199,45 @@ pub enum NodeDetail {
         messages_failed: u64,
         wasted_work_share: f64,
     },
+    Llm {
+        /// Decoding slots.
+        slots: u32,
+        /// Requests that reached the endpoint.
+        arrivals: u64,
+        /// Admitted by the per-minute limits.
+        admitted: u64,
+        /// Refused with 429, in all and by the limit that refused.
+        rate_limited: u64,
+        rate_limited_requests_per_minute: u64,
+        rate_limited_tokens_per_minute: u64,
+        rate_limited_input_tokens_per_minute: u64,
+        rate_limited_output_tokens_per_minute: u64,
+        /// Refused: larger than a limit allows in a whole minute.
+        too_large: u64,
+        /// Refused as overloaded: the slot queue was full.
+        overloaded: u64,
+        completed: u64,
+        failed: u64,
+        input_tokens: u64,
+        cached_input_tokens: u64,
+        output_tokens: u64,
+        /// Answers cut by the output budget.
+        truncated: u64,
+        cache_hits: u64,
+        cache_misses: u64,
+        /// Model loads, and requests that waited for one.
+        loads: u64,
+        requests_waited_for_load: u64,
+        /// Time to first token (waits included) of the requests that reached a slot.
+        ttft_ms: Option<Percentiles>,
+        /// Output tokens per second over the run.
+        output_tokens_per_s: f64,
+        utilization: f64,
+        mean_queue_length: f64,
+        /// Tokens at the endpoint's prices.
+        cost_usd: f64,
+        cost_per_1000_requests_usd: f64,
+    },
     Balancer {
         pool: Vec<String>,
         /// Instances ejected over the run (outlier detection).

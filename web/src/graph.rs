@@ -446,6 +446,19 @@ pub fn draw(
                 let detail = format!("λ {} running · {pressure}", format(at("concurrency"), Unit::Count));
                 NodeText { health, detail, queue: None, tag, badges }
             }
+            "llm" => {
+                let health = served_health(&at, calls_in, goodput, offered);
+                let limited = at("rate_limited_per_s");
+                // What limits an endpoint at the moment: its rate limits if it refuses, else
+                // how long the first token takes.
+                let pressure = if limited > 0.0 {
+                    format!("{} 429", format(limited, Unit::PerSecond))
+                } else {
+                    format!("TTFT {}", format(at("ttft_p50_ms"), Unit::Milliseconds))
+                };
+                let detail = format!("LLM · busy {} · {pressure}", format(at("utilization"), Unit::Share));
+                NodeText { health, detail, queue: Some(at("queue_depth")), tag, badges }
+            }
             _ => {
                 let health = served_health(&at, calls_in, goodput, offered);
                 let detail = format!(

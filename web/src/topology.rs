@@ -112,8 +112,9 @@ impl Topology {
                     }
                     &function.calls
                 }
-                // Queues make no calls; their consumers poll them (not a call edge).
-                Node::Queue(_) => &[],
+                // Queues make no calls; their consumers poll them (not a call edge). An LLM
+                // endpoint only answers.
+                Node::Queue(_) | Node::Llm(_) => &[],
             };
             for (index, call) in calls.iter().enumerate() {
                 let path = format!("nodes[{position}].calls[{index}]");

@@ -103,8 +103,10 @@
 //! bucket holds its charge (the longest wait of the refusing buckets, rounded up to the next
 //! whole nanosecond; never more than 60 s, since a bucket refills completely in a minute), and
 //! the limit with that longest wait (ties: the first in [`RateLimit::ALL`] order). A refused
-//! request takes nothing: OpenAI's help centre says failed requests also count against the
-//! per-minute limit, which this model does not do. A request whose charge exceeds a bucket's
+//! request takes nothing, unless [`RateLimitsConfig::refusals_count`] is set: OpenAI's guidance
+//! says unsuccessful requests also count against the per-minute limit, and then a refusal
+//! drains each bucket by its charge (never below empty) and its retry-after is recomputed from
+//! the drained buckets. A request whose charge exceeds a bucket's
 //! *capacity* could never be admitted; it gets [`Refusal::TooLarge`] instead of a retry-after
 //! that would lie (OpenAI answers it with a 429 whose message says the request is too large for
 //! the tokens-per-minute limit; whether a client retries it anyway is the client's policy).
@@ -267,6 +269,10 @@ pub struct RateLimitsConfig {
     /// actual number of output tokens used". Off: the budget stays charged (the TPM bucket is
     /// never settled either way).
     pub output_settled_at_finish: bool,
+    /// A refused request still counts against the limits (OpenAI's guidance on rate limits
+    /// says unsuccessful requests count toward the per-minute limit, so resending at once does
+    /// not work): each bucket is charged what it holds of the request's charge.
+    pub refusals_count: bool,
 }
 
 impl RateLimitsConfig {
@@ -277,6 +283,7 @@ impl RateLimitsConfig {
         input_tokens_per_minute: None,
         output_tokens_per_minute: None,
         output_settled_at_finish: false,
+        refusals_count: false,
     };
 
     /// The per-minute amount of `limit`, if configured.
@@ -391,6 +398,7 @@ pub struct RateLimits {
     /// One bucket per [`RateLimit`], in [`RateLimit::ALL`] order; `None` where not configured.
     buckets: [Option<TokenBucket>; 4],
     output_settled_at_finish: bool,
+    refusals_count: bool,
     counters: RateLimitCounters,
 }
 
@@ -403,6 +411,7 @@ impl RateLimits {
         RateLimits {
             buckets: RateLimit::ALL.map(bucket),
             output_settled_at_finish: config.output_settled_at_finish,
+            refusals_count: config.refusals_count,
             counters: RateLimitCounters::default(),
         }
     }
@@ -438,6 +447,20 @@ impl RateLimits {
                 RateLimit::OutputTokensPerMinute => &mut self.counters.rate_limited_output_tokens_per_minute,
             };
             *counter = counter.saturating_add(1);
+            if !self.refusals_count {
+                return Err(Refusal::RateLimited { retry_after, limit });
+            }
+            // The refusal takes what the buckets hold of its charge; the hint then says when
+            // they will hold the whole charge again.
+            let mut retry_after = retry_after;
+            for limit in RateLimit::ALL {
+                if let Some(bucket) = &mut self.buckets[limit.index()] {
+                    bucket.drain_tokens(now, limit.charge(size));
+                    if let Some(wait) = bucket.wait_for_tokens(now, limit.charge(size)) {
+                        retry_after = retry_after.max(wait);
+                    }
+                }
+            }
             return Err(Refusal::RateLimited { retry_after, limit });
         }
         for limit in RateLimit::ALL {
@@ -1226,6 +1249,7 @@ mod tests {
             input_tokens_per_minute: Some(6_000),
             output_tokens_per_minute: Some(3_000),
             output_settled_at_finish: false,
+            refusals_count: false,
         };
         let mut limits = check(
             config,
@@ -1264,6 +1288,40 @@ mod tests {
             rpm,
             &[(0, 0, 0, Ok(())), (0, 0, 0, Ok(())), (0, 0, 0, limited(30 * NS_PER_S, RateLimit::RequestsPerMinute))],
         );
+    }
+
+    /// With refusals counted, a refusal drains what the buckets hold of its charge, so a
+    /// request resent at once is refused again and the hint grows to a full refill; without,
+    /// a refusal takes nothing.
+    #[test]
+    fn counted_refusals_drain_the_buckets() {
+        let rpm = |refusals_count| RateLimitsConfig {
+            requests_per_minute: Some(2),
+            refusals_count,
+            ..RateLimitsConfig::UNLIMITED
+        };
+        let size = RequestSize { prompt_tokens: 0, max_output_tokens: 0 };
+        let at = |s: u64| SimTime(s * NS_PER_S);
+        let wait = |refusal: Result<(), Refusal>| match refusal {
+            Err(Refusal::RateLimited { retry_after, .. }) => retry_after,
+            other => panic!("expected a rate limit, got {other:?}"),
+        };
+
+        let mut counted = RateLimits::new(rpm(true));
+        assert_eq!(counted.try_admit(at(0), size), Ok(()));
+        assert_eq!(counted.try_admit(at(0), size), Ok(()));
+        // Empty: refused, and 30 s to one token.
+        assert_eq!(wait(counted.try_admit(at(0), size)), SimDuration::from_secs(30));
+        // 15 s later half a token has come back; the refusal takes it, so 30 s again.
+        assert_eq!(wait(counted.try_admit(at(15), size)), SimDuration::from_secs(30));
+        assert_eq!(counted.try_admit(at(45), size), Ok(()));
+
+        let mut uncounted = RateLimits::new(rpm(false));
+        assert_eq!(uncounted.try_admit(at(0), size), Ok(()));
+        assert_eq!(uncounted.try_admit(at(0), size), Ok(()));
+        assert_eq!(wait(uncounted.try_admit(at(0), size)), SimDuration::from_secs(30));
+        assert_eq!(wait(uncounted.try_admit(at(15), size)), SimDuration::from_secs(15));
+        assert_eq!(uncounted.try_admit(at(30), size), Ok(()));
     }
 
     /// A charge above a bucket's capacity is refused as too large, even with every bucket full,
@@ -1335,6 +1393,7 @@ mod tests {
             input_tokens_per_minute: Some(90_000),
             output_tokens_per_minute: Some(40_000),
             output_settled_at_finish: true,
+            refusals_count: false,
         };
         let mut plain = RateLimits::new(config);
         let mut stepped = RateLimits::new(config);

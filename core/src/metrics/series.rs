@@ -151,6 +151,32 @@ pub struct FunctionBucket {
     pub pollers_end: u32,
 }
 
+/// An LLM endpoint's requests and tokens in one bucket.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct LlmBucket {
+    /// Admitted by the limits.
+    pub requests: u64,
+    /// Refused with 429 by a per-minute limit.
+    pub rate_limited: u64,
+    /// Refused: larger than a limit's whole bucket.
+    pub too_large: u64,
+    /// Refused as overloaded: the slot queue was full.
+    pub overloaded: u64,
+    pub input_tokens: u64,
+    /// Of the input tokens, those read from the prompt cache.
+    pub cached_input_tokens: u64,
+    pub output_tokens: u64,
+    /// Answers cut by the output budget.
+    pub truncated: u64,
+    pub cache_hits: u64,
+    pub cache_misses: u64,
+    /// Model loads (scaled from zero).
+    pub loads: u64,
+    pub loaded_end: bool,
+    /// Time to first token (wait included) of the requests that reached a slot.
+    pub ttft_ns: Option<[u64; 4]>,
+}
+
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct BalancerBucket {
     /// Instances ejected at the end of the bucket.
@@ -172,6 +198,8 @@ pub struct Series {
     pub queues: Vec<Vec<QueueBucket>>,
     /// By service index; empty for services that are not functions.
     pub functions: Vec<Vec<FunctionBucket>>,
+    /// By service index; empty for services that are not LLM endpoints.
+    pub llms: Vec<Vec<LlmBucket>>,
     pub system: Vec<SystemBucket>,
 }
 
@@ -195,6 +223,7 @@ impl Series {
             balancers: vec![vec![BalancerBucket::default(); buckets]; balancer_count],
             queues: vec![vec![QueueBucket::default(); buckets]; queue_count],
             functions: vec![Vec::new(); service_count],
+            llms: vec![Vec::new(); service_count],
             system: vec![SystemBucket::default(); buckets],
         }
     }

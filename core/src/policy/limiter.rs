@@ -793,6 +793,12 @@ impl TokenBucket {
         self.tokens_units = self.tokens_units.saturating_add(self.units_for(count)).min(self.capacity_units);
     }
 
+    /// Takes `count` tokens at `now`, or all there are if fewer (never below empty).
+    pub fn drain_tokens(&mut self, now: SimTime, count: u64) {
+        self.refill(now);
+        self.tokens_units = self.tokens_units.saturating_sub(self.units_for(count));
+    }
+
     /// The tokens available at `now` (fractional; for charts and tests).
     pub fn tokens(&self, now: SimTime) -> f64 {
         let units = self.refilled_units(now);

@@ -5,6 +5,7 @@
 //! in the published JSON Schema, so they are written for users.
 
 use super::duration::Duration;
+use super::llm::LlmNode;
 use super::policies::*;
 use super::serverless::{Account, FunctionNode};
 use crate::prelude::*;
@@ -91,6 +92,8 @@ pub enum Node {
     Queue(QueueNode),
     /// A serverless function (AWS Lambda-like): cold starts, concurrency limits, throttles.
     Function(FunctionNode),
+    /// An LLM inference endpoint: token latency, per-minute limits, a prompt cache.
+    Llm(LlmNode),
 }
 
 impl Node {
@@ -101,6 +104,7 @@ impl Node {
             Node::LoadBalancer(balancer) => &balancer.id,
             Node::Queue(queue) => &queue.id,
             Node::Function(function) => &function.id,
+            Node::Llm(llm) => &llm.id,
         }
     }
 }

@@ -7,16 +7,19 @@
 pub mod duration;
 pub mod error;
 pub mod format;
+pub mod llm;
 pub mod model;
 pub mod policies;
 pub mod serverless;
 pub mod validate;
 mod validate_function;
+mod validate_llm;
 mod validate_policies;
 
 pub use duration::{parse_duration, Duration};
 pub use error::{ScenarioError, ScenarioErrorKind, ScenarioErrors};
 pub use format::*;
+pub use llm::*;
 pub use model::*;
 pub use policies::*;
 pub use serverless::*;
@@ -93,13 +96,16 @@ fn node_from_value(value: &Value, path: &str) -> Result<Node, ScenarioErrors> {
         Some("load_balancer") => deserialize_at(path, &fields).map(Node::LoadBalancer),
         Some("queue") => deserialize_at(path, &fields).map(Node::Queue),
         Some("function") => deserialize_at(path, &fields).map(Node::Function),
+        Some("llm") => deserialize_at(path, &fields).map(Node::Llm),
         Some(other) => Err(shape_error(
             format!("{path}.kind"),
-            format!("unknown variant `{other}`, expected `client`, `service`, `load_balancer`, `queue` or `function`"),
+            format!(
+                "unknown variant `{other}`, expected `client`, `service`, `load_balancer`, `queue`, `function` or `llm`"
+            ),
         )),
         None => Err(shape_error(
             format!("{path}.kind"),
-            "missing: expected \"client\", \"service\", \"load_balancer\", \"queue\" or \"function\"",
+            "missing: expected \"client\", \"service\", \"load_balancer\", \"queue\", \"function\" or \"llm\"",
         )),
     }
 }

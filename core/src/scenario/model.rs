@@ -43,6 +43,9 @@ pub enum NodeKind {
     /// A serverless function: a service (its index is into `services`) whose capacity is a
     /// fleet of execution environments.
     Function,
+    /// An LLM endpoint: a service (its index is into `services`) whose workers are decoding
+    /// slots and whose work is measured in tokens.
+    Llm,
 }
 
 impl NodeKind {
@@ -53,6 +56,19 @@ impl NodeKind {
             NodeKind::Balancer => "load_balancer",
             NodeKind::Queue => "queue",
             NodeKind::Function => "function",
+            NodeKind::Llm => "llm",
+        }
+    }
+
+    /// The kind with its article, as error messages say it: "a load balancer", "an LLM endpoint".
+    pub fn with_article(self) -> &'static str {
+        match self {
+            NodeKind::Client => "a client",
+            NodeKind::Service => "a service",
+            NodeKind::Balancer => "a load balancer",
+            NodeKind::Queue => "a queue",
+            NodeKind::Function => "a function",
+            NodeKind::Llm => "an LLM endpoint",
         }
     }
 }
@@ -199,6 +215,9 @@ pub struct ServiceModel {
     pub side_effects: Option<Option<SimDuration>>,
     /// A serverless function: its capacity is a fleet of execution environments, not workers.
     pub function: Option<Box<FunctionModel>>,
+    /// An LLM endpoint: its service time comes from token counts, its admission from
+    /// per-minute limits.
+    pub llm: Option<Box<LlmModel>>,
     pub service_time_stream_id: u64,
     pub error_stream_id: u64,
 }
@@ -223,6 +242,29 @@ pub struct FunctionModel {
 impl FunctionModel {
     /// Lambda limits the init phase to 10 s.
     pub const INIT_MAX: SimDuration = SimDuration::from_secs(10);
+}
+
+/// What makes a service an LLM endpoint.
+#[derive(Clone, Debug)]
+pub struct LlmModel {
+    pub endpoint: crate::components::llm::LlmEndpointConfig,
+    /// Token counts, drawn as if they were nanoseconds (see [`LlmModel::tokens`]).
+    pub prompt_tokens: DistModel,
+    pub output_tokens: DistModel,
+    pub max_output_tokens: u64,
+    /// Prompt prefixes the requests spread over (1 without a cache).
+    pub prefixes: u32,
+    pub price: crate::components::llm::PriceTable,
+    pub token_stream_id: u64,
+    pub cache_stream_id: u64,
+}
+
+impl LlmModel {
+    /// A token count drawn from `dist` (a distribution over counts, kept as nanoseconds so
+    /// that the duration distributions serve), at least 1.
+    pub fn tokens(dist: &DistModel, stream: &mut crate::rng::Stream) -> u64 {
+        dist.sample(stream).0.max(1)
+    }
 }
 
 /// A function's prices, in US dollars.

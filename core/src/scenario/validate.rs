@@ -8,6 +8,7 @@ use super::format::*;
 use super::model::*;
 use super::policies::Fallback;
 use super::validate_function as functions;
+use super::validate_llm as llms;
 use super::validate_policies as policies;
 use crate::components::broker::BrokerConfig;
 use crate::dist::DistModel;
@@ -214,6 +215,7 @@ pub fn validate(scenario: Scenario) -> Result<ValidScenario, ScenarioErrors> {
             Node::Queue(_) => (NodeKind::Queue, post_increment(&mut queue_count)),
             // A function is a service of the model: callers address both alike.
             Node::Function(_) => (NodeKind::Function, post_increment(&mut service_count)),
+            Node::Llm(_) => (NodeKind::Llm, post_increment(&mut service_count)),
         };
         nodes.push(NodeModel { id: id.to_string(), kind, index });
     }
@@ -342,6 +344,7 @@ pub fn validate(scenario: Scenario) -> Result<ValidScenario, ScenarioErrors> {
                     consumer,
                     side_effects,
                     function: None,
+                    llm: None,
                     service_time_stream_id: stream_id(&[&service.id, "service_time"]),
                     error_stream_id: stream_id(&[&service.id, "errors"]),
                 });
@@ -358,6 +361,7 @@ pub fn validate(scenario: Scenario) -> Result<ValidScenario, ScenarioErrors> {
                     &mut edges,
                 ));
             }
+            Node::Llm(llm) => services.push(llms::llm(&mut check, &path, llm, node_index)),
             Node::Queue(queue) => {
                 let defaults = BrokerConfig::sqs_default();
                 let visibility_timeout = queue.visibility_timeout.map_or(defaults.visibility_timeout, |timeout| {
@@ -670,9 +674,9 @@ fn resolve_service(
             check.fail(path, Kind::UnknownReference, format!("expected the id of a service; {id:?} is a client"));
             None
         }
-        NodeKind::Balancer | NodeKind::Queue | NodeKind::Function => {
-            let kind = model.kind.as_str();
-            check.fail(path, Kind::UnknownReference, format!("expected the id of a service; {id:?} is a {kind}"));
+        NodeKind::Balancer | NodeKind::Queue | NodeKind::Function | NodeKind::Llm => {
+            let kind = model.kind.with_article();
+            check.fail(path, Kind::UnknownReference, format!("expected the id of a service; {id:?} is {kind}"));
             None
         }
     }
@@ -890,7 +894,7 @@ pub(super) fn resolve_queue(
         check.fail(
             path,
             Kind::UnknownReference,
-            format!("expected the id of a queue; {id:?} is a {}", model.kind.as_str()),
+            format!("expected the id of a queue; {id:?} is {}", model.kind.with_article()),
         );
         None
     }
@@ -907,14 +911,14 @@ fn resolve_target(
     let node = resolve_node(check, path, id, index_of_id)?;
     let model = &nodes[usize::from(node)];
     match model.kind {
-        NodeKind::Service | NodeKind::Function => Some((node, Target::Service(model.index))),
+        NodeKind::Service | NodeKind::Function | NodeKind::Llm => Some((node, Target::Service(model.index))),
         NodeKind::Balancer => Some((node, Target::Balancer(model.index))),
         NodeKind::Queue => Some((node, Target::Queue(model.index))),
         NodeKind::Client => {
             check.fail(
                 path,
                 Kind::UnknownReference,
-                format!("expected the id of a service, function, load balancer or queue; {id:?} is a client"),
+                format!("expected the id of a service, function, LLM, load balancer or queue; {id:?} is a client"),
             );
             None
         }
@@ -996,10 +1000,10 @@ fn validate_fault(
             format!("{path}.{field}"),
             Kind::Invalid,
             format!(
-                "expected a node of kind \"{}\" for this effect; {:?} is a {}",
+                "expected a node of kind \"{}\" for this effect; {:?} is {}",
                 needs.as_str(),
                 fault.node,
-                kind.as_str()
+                kind.with_article()
             ),
         );
     };
@@ -1015,7 +1019,9 @@ fn validate_fault(
             effect_count += 1;
             // A function's capacity is its fleet, not workers a fault could take away.
             let function_too = field != "workers_lost";
-            if kind != NodeKind::Service && !(function_too && kind == NodeKind::Function) {
+            let allowed =
+                matches!(kind, NodeKind::Service | NodeKind::Llm) || (function_too && kind == NodeKind::Function);
+            if !allowed {
                 wrong_kind(check, field, NodeKind::Service);
             }
         }
@@ -1027,7 +1033,7 @@ fn validate_fault(
         }
     }
     if effect_count == 0 {
-        check.fail(path, Kind::Invalid, "expected at least one effect: slowdown, added_latency, error_rate, outage (services and functions), workers_lost (services) or surge (clients)");
+        check.fail(path, Kind::Invalid, "expected at least one effect: slowdown, added_latency, error_rate, outage (services, functions, LLM endpoints), workers_lost (services, LLM endpoints) or surge (clients)");
     }
     if let Some(slowdown) = fault.slowdown {
         if check.number(&format!("{path}.slowdown"), slowdown, 0.001, FACTOR_MAX) {

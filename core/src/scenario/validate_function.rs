@@ -233,6 +233,7 @@ pub(super) fn function(
         pushback: None,
         consumer,
         side_effects,
+        llm: None,
         function: Some(Box::new(FunctionModel {
             fleet: FleetConfig {
                 reserved: function.reserved_concurrency,

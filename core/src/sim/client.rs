@@ -47,6 +47,17 @@ pub(super) enum Failure {
 }
 
 /// How a request ended.
+/// What a refusal said about retrying it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Pushback {
+    /// Nothing: a plain failure.
+    None,
+    /// "Overloaded, do not retry."
+    DoNotRetry,
+    /// "Retry after this long" (an overload hint, or a rate limit's retry-after header).
+    RetryAfter(SimDuration),
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Outcome {
     Success,
@@ -380,7 +391,7 @@ impl Simulation {
             Answer::Error => (AttemptOutcome::Error, Some(Failure::Error)),
             // A refusal is not an "accept" (SRE throttling) but overload (budgets: throttled).
             Answer::Rejected => (AttemptOutcome::Throttled, Some(Failure::Rejected)),
-            Answer::Overloaded => (AttemptOutcome::Throttled, Some(Failure::Rejected)),
+            Answer::Overloaded | Answer::RateLimited { .. } => (AttemptOutcome::Throttled, Some(Failure::Rejected)),
             Answer::Pending => return,
         };
         self.attempt_ended(&attempt, attempt_handle, outcome);
@@ -405,12 +416,17 @@ impl Simulation {
                         self.totals.attempt_rejections += 1;
                     }
                 }
-                self.after_failed_attempt(
-                    attempt.request,
-                    failure,
-                    attempt.answer == Answer::Overloaded,
-                    attempt.service,
-                );
+                let pushback = match attempt.answer {
+                    Answer::Overloaded => match self.model.services[usize::from(attempt.service)].pushback {
+                        Some(Some(retry_after)) => Pushback::RetryAfter(retry_after),
+                        _ => Pushback::DoNotRetry,
+                    },
+                    Answer::RateLimited { retry_after_s } => {
+                        Pushback::RetryAfter(SimDuration::from_secs(u64::from(retry_after_s)))
+                    }
+                    _ => Pushback::None,
+                };
+                self.after_failed_attempt(attempt.request, failure, pushback);
             }
         }
     }
@@ -503,13 +519,13 @@ impl Simulation {
         if !attempt.awaited {
             return;
         }
-        let (request, edge, service) = (attempt.request, attempt.edge, attempt.service);
+        let (request, edge) = (attempt.request, attempt.edge);
         if self.model.edges[usize::from(edge)].from_client {
             self.totals.attempt_timeouts += 1;
         }
         self.edge_bucket(edge).timeouts += 1;
         self.abandon_attempt(attempt_handle, Some(AttemptOutcome::Timeout));
-        self.after_failed_attempt(request, Failure::Timeout, false, service);
+        self.after_failed_attempt(request, Failure::Timeout, Pushback::None);
     }
 
     /// The caller stops waiting for an attempt (timeout, deadline, lost hedge). `outcome` is
@@ -571,7 +587,7 @@ impl Simulation {
 
     /// After a failed attempt: wait for the other attempts of a hedged request; else retry
     /// after the backoff if the policy, the pushback and the budget allow; else fail.
-    fn after_failed_attempt(&mut self, request_handle: Handle, failure: Failure, overloaded: bool, service: u16) {
+    fn after_failed_attempt(&mut self, request_handle: Handle, failure: Failure, pushback: Pushback) {
         let Some(request) = self.requests.get_mut(request_handle) else { return };
         let index = usize::from(request.edge);
         let edge_model = &self.model.edges[index];
@@ -594,16 +610,17 @@ impl Simulation {
             return;
         }
         let mut floor = SimDuration::ZERO;
-        if overloaded && retry.honor_pushback {
-            match self.model.services[usize::from(service)].pushback {
-                Some(Some(retry_after)) => floor = retry_after,
-                // "Overloaded, do not retry."
-                _ => {
+        if retry.honor_pushback {
+            match pushback {
+                Pushback::None => {}
+                Pushback::RetryAfter(retry_after) => floor = retry_after,
+                Pushback::DoNotRetry => {
                     self.finish_request(request_handle, Outcome::Failed(failure));
                     return;
                 }
             }
         }
+        let overloaded = pushback != Pushback::None;
         let state = &mut self.edges[index];
         let (active, retries) = (state.active_requests, state.retries_in_flight);
         if let Some(budget) = state.budget.as_mut() {

@@ -296,7 +296,9 @@ impl Simulation {
                 }
             }
             Answer::Error => self.fail_async(event_handle),
-            Answer::Rejected | Answer::Overloaded | Answer::Pending => self.retry_async_after_throttle(event_handle),
+            Answer::Rejected | Answer::Overloaded | Answer::RateLimited { .. } | Answer::Pending => {
+                self.retry_async_after_throttle(event_handle)
+            }
         }
     }
 

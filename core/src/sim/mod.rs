@@ -14,6 +14,7 @@
 
 mod client;
 mod function;
+mod llm;
 mod messaging;
 mod queue;
 mod report;
@@ -37,6 +38,7 @@ use crate::rng::Stream;
 use crate::scenario::{Discipline, FaultEffects, NodeKind, QueueManagement, Target, ValidScenario, Workload};
 use crate::time::SimTime;
 use function::{AsyncEvent, FunctionState};
+use llm::LlmState;
 use queue::ServiceQueue;
 use state::*;
 
@@ -112,6 +114,8 @@ enum Event {
     PollerWake {
         service: u16,
     },
+    /// An LLM endpoint's model has loaded: a request that waited for it goes to the slots.
+    LlmReady(Handle),
     FaultStart(u16),
     FaultEnd(u16),
 }
@@ -138,6 +142,7 @@ impl Event {
             Event::FunctionTimeout(handle) => (16, u64::from(handle.index)),
             Event::AsyncInvoke(handle) => (17, u64::from(handle.index)),
             Event::PollerWake { service } => (18, u64::from(service)),
+            Event::LlmReady(handle) => (19, u64::from(handle.index)),
         };
         code | (id << 8)
     }
@@ -161,6 +166,8 @@ pub struct Simulation {
     account: AccountPool,
     /// Asynchronous function events not done yet.
     async_events: Arena<AsyncEvent>,
+    /// Some service is an LLM endpoint (the others skip its bookkeeping).
+    has_llm: bool,
     /// The key of the next client request.
     next_key: u64,
     edges: Vec<EdgeState>,
@@ -235,6 +242,7 @@ impl Simulation {
                     .then(ControlledDelay::facebook),
                 ledger: service.side_effects.map(EffectLedger::new),
                 batches_in_service: 0,
+                llm: service.llm.as_ref().map(|llm| Box::new(LlmState::new(llm, seed))),
                 function: service.function.as_ref().map(|function| {
                     let fleet = Fleet::new(function.fleet, SimTime::ZERO, &mut account);
                     Box::new(FunctionState::new(function, fleet, seed))
@@ -307,6 +315,9 @@ impl Simulation {
             if service.function.is_some() {
                 series.functions[index] = vec![Default::default(); model.bucket_count as usize];
             }
+            if service.llm.is_some() {
+                series.llms[index] = vec![Default::default(); model.bucket_count as usize];
+            }
         }
         let mut simulation = Simulation {
             now: SimTime::ZERO,
@@ -319,6 +330,7 @@ impl Simulation {
             batches: Arena::new(),
             account,
             async_events: Arena::new(),
+            has_llm: model.services.iter().any(|service| service.llm.is_some()),
             next_key: 0,
             edges,
             requests: Arena::new(),
@@ -459,6 +471,7 @@ impl Simulation {
             Event::FunctionTimeout(attempt) => self.on_function_timeout(attempt),
             Event::AsyncInvoke(event) => self.on_async_invoke(event, true),
             Event::PollerWake { service } => self.on_poller_wake(service),
+            Event::LlmReady(attempt) => self.on_llm_ready(attempt),
             Event::FaultStart(fault) => self.set_fault(fault, true),
             Event::FaultEnd(fault) => self.set_fault(fault, false),
         }
@@ -481,7 +494,7 @@ impl Simulation {
                 self.clients[usize::from(index)].surge = effects.surge;
                 self.restart_arrivals(index);
             }
-            NodeKind::Service | NodeKind::Function => self.set_service_effects(index, effects),
+            NodeKind::Service | NodeKind::Function | NodeKind::Llm => self.set_service_effects(index, effects),
             // Validation allows no fault on a load balancer or a queue.
             NodeKind::Balancer | NodeKind::Queue => {}
         }
@@ -531,6 +544,11 @@ impl Simulation {
         }
         for queue in 0..self.queues.len() {
             self.close_queue_bucket(queue, bucket, time);
+        }
+        if self.has_llm {
+            for service in 0..self.services.len() {
+                self.close_llm_bucket(service, bucket, time);
+            }
         }
         let system = &mut self.series.system[bucket];
         system.requests_in_flight = self.requests.len();

@@ -1,9 +1,10 @@
 //! Turning a run's state into a [`RunReport`].
 
 use super::{RunStatus, Simulation, StopReason};
+use crate::components::llm::{LlmCounters, PriceTable};
 use crate::metrics::histogram::Histogram;
 use crate::metrics::recovery::{judge, FaultVerdict, HealthInput};
-use crate::metrics::series::{ClientBucket, EdgeBucket, FunctionBucket, QueueBucket, ServiceBucket};
+use crate::metrics::series::{ClientBucket, EdgeBucket, FunctionBucket, LlmBucket, QueueBucket, ServiceBucket};
 use crate::prelude::*;
 use crate::report::*;
 use crate::scenario::{FallbackModel, FunctionModel, NodeKind, Target, ValidScenario};
@@ -198,6 +199,73 @@ fn function_cost_usd(
         + invocations as f64 / 1e6 * price.per_million_requests_usd
 }
 
+/// An LLM endpoint's requests, tokens, time to first token, slots and cost. `cost_usd` is the
+/// cost so far at the end of each bucket.
+fn llm_metrics(
+    services: &[ServiceBucket],
+    llms: &[LlmBucket],
+    widths_s: &[f64],
+    slots: u32,
+    price: &PriceTable,
+) -> Metrics {
+    let mut metrics = Metrics::new();
+    let service_counts: [Count<ServiceBucket>; 4] = [
+        ("arrivals_per_s", |b| b.arrivals),
+        ("throughput_per_s", |b| b.completed),
+        ("errors_per_s", |b| b.failed),
+        ("rejected_per_s", |b| b.rejected),
+    ];
+    for (name, value) in service_counts {
+        metrics.insert(name, series(services, widths_s, |b, w| rate(value(b), w)));
+    }
+    let llm_counts: [Count<LlmBucket>; 9] = [
+        ("admitted_per_s", |b| b.requests),
+        ("rate_limited_per_s", |b| b.rate_limited),
+        ("too_large_per_s", |b| b.too_large),
+        ("overloaded_per_s", |b| b.overloaded),
+        ("input_tokens_per_s", |b| b.input_tokens),
+        ("cached_input_tokens_per_s", |b| b.cached_input_tokens),
+        ("output_tokens_per_s", |b| b.output_tokens),
+        ("truncated_per_s", |b| b.truncated),
+        ("loads_per_s", |b| b.loads),
+    ];
+    for (name, value) in llm_counts {
+        metrics.insert(name, series(llms, widths_s, |b, w| rate(value(b), w)));
+    }
+    metrics.insert(
+        "cache_hit_ratio",
+        series(llms, widths_s, |b, _| ratio(b.cache_hits as f64, (b.cache_hits + b.cache_misses) as f64)),
+    );
+    metrics.insert("loaded", series(llms, widths_s, |b, _| f64::from(u8::from(b.loaded_end))));
+    for (index, name) in ["ttft_p50_ms", "ttft_p90_ms", "ttft_p99_ms", "ttft_p999_ms"].into_iter().enumerate() {
+        metrics.insert(
+            name,
+            llms.iter().map(|b| b.ttft_ns.map_or(f64::NAN, |q| q[index] as f64 / NS_PER_MS as f64)).collect(),
+        );
+    }
+    metrics.insert("queue_depth", series(services, widths_s, |b, w| ratio(b.queue_ns as f64, w * NS_PER_S as f64)));
+    metrics.insert(
+        "utilization",
+        series(services, widths_s, |b, w| ratio(b.busy_ns as f64, w * NS_PER_S as f64 * f64::from(slots))),
+    );
+    let mut cost_usd = 0.0;
+    metrics.insert(
+        "cost_usd",
+        llms.iter()
+            .map(|b| {
+                cost_usd += token_cost_usd(price, b.input_tokens, b.cached_input_tokens, b.output_tokens);
+                cost_usd
+            })
+            .collect(),
+    );
+    metrics
+}
+
+/// The cost of tokens at `price`.
+fn token_cost_usd(price: &PriceTable, input_tokens: u64, cached_input_tokens: u64, output_tokens: u64) -> f64 {
+    price.cost_usd(&LlmCounters { input_tokens, cached_input_tokens, output_tokens, ..LlmCounters::default() })
+}
+
 /// A queue's traffic and levels.
 fn queue_metrics(buckets: &[QueueBucket], widths_s: &[f64]) -> Metrics {
     let mut metrics = Metrics::new();
@@ -363,6 +431,16 @@ impl Simulation {
                     metrics
                 }
                 NodeKind::Queue => queue_metrics(&self.series.queues[index][..buckets_done], &widths_s),
+                NodeKind::Llm => match model.services[index].llm.as_deref() {
+                    Some(llm) => llm_metrics(
+                        &self.series.services[index][..buckets_done],
+                        &self.series.llms[index][..buckets_done],
+                        &widths_s,
+                        model.services[index].workers,
+                        &llm.price,
+                    ),
+                    None => Metrics::new(),
+                },
                 NodeKind::Function => match model.services[index].function.as_deref() {
                     Some(function) => function_metrics(
                         &self.series.services[index][..buckets_done],
@@ -561,6 +639,49 @@ impl Simulation {
         }
     }
 
+    /// An LLM endpoint's whole-run figures (service index `index`).
+    fn llm_summary(&self, index: usize, data_end_ns: u64) -> NodeDetail {
+        let services = &self.series.services[index];
+        let sum = |value: fn(&ServiceBucket) -> u64| services.iter().map(value).sum::<u64>();
+        let overloaded = self.series.llms[index].iter().map(|b| b.overloaded).sum::<u64>();
+        let state = self.services[index].llm.as_deref();
+        let counters = state.map(|llm| llm.endpoint.counters()).unwrap_or_default();
+        let limits = counters.rate_limits;
+        let cost_usd = self.model.services[index].llm.as_deref().map_or(0.0, |model| {
+            token_cost_usd(&model.price, counters.input_tokens, counters.cached_input_tokens, counters.output_tokens)
+        });
+        let slots = self.model.services[index].workers;
+        let span_s = data_end_ns as f64 / NS_PER_S as f64;
+        NodeDetail::Llm {
+            slots,
+            arrivals: sum(|b| b.arrivals),
+            admitted: limits.admitted,
+            rate_limited: limits.rate_limited(),
+            rate_limited_requests_per_minute: limits.rate_limited_requests_per_minute,
+            rate_limited_tokens_per_minute: limits.rate_limited_tokens_per_minute,
+            rate_limited_input_tokens_per_minute: limits.rate_limited_input_tokens_per_minute,
+            rate_limited_output_tokens_per_minute: limits.rate_limited_output_tokens_per_minute,
+            too_large: limits.too_large,
+            overloaded,
+            completed: sum(|b| b.completed),
+            failed: sum(|b| b.failed),
+            input_tokens: counters.input_tokens,
+            cached_input_tokens: counters.cached_input_tokens,
+            output_tokens: counters.output_tokens,
+            truncated: counters.truncated_responses,
+            cache_hits: counters.cache.hits,
+            cache_misses: counters.cache.misses,
+            loads: counters.loader.loads,
+            requests_waited_for_load: counters.loader.requests_waited_for_load,
+            ttft_ms: state.and_then(|llm| percentiles_ms(&llm.ttft)),
+            output_tokens_per_s: ratio(counters.output_tokens as f64, span_s),
+            utilization: ratio(sum(|b| b.busy_ns) as f64, data_end_ns as f64 * f64::from(slots)),
+            mean_queue_length: ratio(sum(|b| b.queue_ns) as f64, data_end_ns as f64),
+            cost_usd,
+            cost_per_1000_requests_usd: ratio(cost_usd * 1000.0, limits.admitted as f64),
+        }
+    }
+
     fn node_summaries(&self, data_end_ns: u64) -> Vec<NodeSummary> {
         let model = &self.model;
         model
@@ -638,6 +759,7 @@ impl Simulation {
                         }
                     }
                     NodeKind::Function => self.function_summary(index, data_end_ns),
+                    NodeKind::Llm => self.llm_summary(index, data_end_ns),
                     NodeKind::Balancer => {
                         let balancer = &model.balancers[index];
                         NodeDetail::Balancer {

@@ -79,11 +79,23 @@ impl Simulation {
             self.invoke_function(attempt_handle);
             return;
         }
+        if self.model.services[index].llm.is_some() {
+            self.llm_arrives(attempt_handle);
+            return;
+        }
         if !self.admit(service, criticality) {
             self.service_bucket(service).shed += 1;
             self.refuse_for_overload(attempt_handle);
             return;
         }
+        self.serve_or_queue(service, attempt_handle, criticality);
+    }
+
+    /// An admitted attempt: a free worker serves it at once; else it queues, or is refused
+    /// when the queue is full.
+    pub(super) fn serve_or_queue(&mut self, service: u16, attempt_handle: Handle, criticality: Criticality) {
+        let now = self.now;
+        let index = usize::from(service);
         let state = &mut self.services[index];
         let in_flight = state.busy + state.queue.len() + 1;
         if let Some(attempt) = self.attempts.get_mut(attempt_handle) {
@@ -110,6 +122,9 @@ impl Simulation {
             record.queue_max = record.queue_max.max(length);
         } else {
             self.service_bucket(service).rejected += 1;
+            if self.model.services[index].llm.is_some() {
+                self.llm_bucket(service).overloaded += 1;
+            }
             self.refuse_for_overload(attempt_handle);
         }
     }
@@ -161,13 +176,21 @@ impl Simulation {
         let index = usize::from(service);
         self.integrate_levels(index, self.now);
         let now = self.now;
+        let slowdown = self.services[index].effects.slowdown;
+        let mut duration = if self.model.services[index].llm.is_some() {
+            // Its time to first token and generation, from its tokens.
+            self.llm_slot_time(service, attempt_handle, slowdown)
+        } else {
+            let work = self.model.services[index].service_time.sample(&mut self.services[index].service_times);
+            if slowdown != 1.0 {
+                work.mul_f64(slowdown)
+            } else {
+                work
+            }
+        };
         let state = &mut self.services[index];
         state.busy += 1;
         state.started += 1;
-        let mut duration = self.model.services[index].service_time.sample(&mut state.service_times);
-        if state.effects.slowdown != 1.0 {
-            duration = duration.mul_f64(state.effects.slowdown);
-        }
         duration = duration + state.effects.added_latency;
         let will_fail = state.errors.chance(state.error_rate);
         if self.model.services[index].write_conflicts {
@@ -385,7 +408,7 @@ impl Simulation {
             };
             if attempt.cancelled {
                 state.queue.popped_cancelled();
-                self.attempts.remove(attempt_handle);
+                self.release_server_attempt(attempt_handle);
                 continue;
             }
             state.queue.popped_live();
@@ -447,7 +470,7 @@ impl Simulation {
                 }
                 Some(_) => {
                     queue.popped_cancelled();
-                    self.attempts.remove(attempt_handle);
+                    self.release_server_attempt(attempt_handle);
                 }
                 None => queue.popped_cancelled(),
             }
@@ -476,6 +499,10 @@ impl Simulation {
             self.on_async_answer(event, answer);
             return;
         }
+        if self.has_llm {
+            self.llm_forget(attempt_handle);
+        }
+        let Some(attempt) = self.attempts.get_mut(attempt_handle) else { return };
         let served = attempt.stage == Stage::Service;
         attempt.answer = answer;
         attempt.stage = Stage::Done;
@@ -536,7 +563,7 @@ impl Simulation {
                 let worked_ns = now.since(SimTime(attempt.server_mark)).0;
                 self.services[index].read_versions.remove(&attempt_handle);
                 let children = attempt.job.take().map(|job| job.children).unwrap_or_default();
-                self.attempts.remove(attempt_handle);
+                self.release_server_attempt(attempt_handle);
                 self.integrate_levels(index, now);
                 self.services[index].busy -= 1;
                 let record = self.service_bucket(service);
@@ -575,7 +602,7 @@ impl Simulation {
             for attempt in state.queue.drain() {
                 let cancelled = self.attempts.get(attempt).is_none_or(|a| a.cancelled);
                 if cancelled {
-                    self.attempts.remove(attempt);
+                    self.release_server_attempt(attempt);
                     continue;
                 }
                 self.service_bucket(service).rejected += 1;

@@ -68,6 +68,8 @@ pub(super) struct ServiceState {
     pub batches_in_service: u32,
     /// A serverless function's fleet and the rest of its state.
     pub function: Option<Box<super::function::FunctionState>>,
+    /// An LLM endpoint's limits, cache, model and requests in flight.
+    pub llm: Option<Box<super::llm::LlmState>>,
 }
 
 /// A queue node: the broker, and the consumers waiting for messages (long polling).
@@ -292,6 +294,10 @@ pub(super) enum Answer {
     Rejected,
     /// Refused for overload, with the service's pushback (retry-after hint or "do not retry").
     Overloaded,
+    /// Refused by a per-minute limit (HTTP 429), with a retry-after hint in whole seconds.
+    RateLimited {
+        retry_after_s: u16,
+    },
 }
 
 /// Where an attempt is on the server's side.

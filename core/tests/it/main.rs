@@ -6,6 +6,7 @@ mod determinism;
 mod fidelity;
 mod functions;
 mod limits;
+mod llm;
 mod policies;
 mod presets;
 mod properties;

@@ -281,3 +281,30 @@ fn a_burst_starts_cold_on_demand_and_is_throttled_by_the_old_scaling_model() {
     let p99 = |id: &str| report.series.nodes.iter().find(|n| n.id == id).unwrap().metrics["latency_p99_ms"][30];
     assert!(p99("on-demand-callers") > p99("provisioned-callers") + 300.0);
 }
+
+#[test]
+fn an_llm_limit_punishes_naive_retries_and_a_fallback_answers_everyone() {
+    let report = run(&preset("llm-rate-limit"));
+    let field = |id: &str, name: &str| node(&report, id)[name].as_f64().unwrap();
+    // The limit is the limit: the primary models answer about as many either way.
+    let answered = |id: &str| field(id, "completed");
+    assert!((answered("naive-model") - answered("retry-after-model")).abs() < 20.0);
+    // Naive retries: several attempts per answer, many requests failed.
+    assert!(field("naive-model", "arrivals") > 5.0 * answered("naive-model"));
+    assert!(field("naive-users", "failed") > 0.4 * field("naive-users", "requests"));
+    // Honouring retry-after: fewer attempts and failures, longer waits.
+    assert!(field("retry-after-model", "arrivals") < 0.85 * field("naive-model", "arrivals"));
+    assert!(field("retry-after-users", "failed") < 0.75 * field("naive-users", "failed"));
+    let p50 = |id: &str| node(&report, id)["latency_ms"]["p50"].as_f64().unwrap();
+    assert!(p50("retry-after-users") > p50("naive-users"));
+    // The fallback answers everyone; the small model's answers are cheaper.
+    assert_eq!(field("fallback-users", "failed"), 0.0);
+    assert!(field("fallback-users", "succeeded") > 1.5 * field("naive-users", "succeeded"));
+    let cost_per_answer = |models: &[&str], users: &str| {
+        models.iter().map(|m| field(m, "cost_usd")).sum::<f64>() / field(users, "succeeded")
+    };
+    assert!(
+        cost_per_answer(&["fallback-model", "small-model"], "fallback-users")
+            < 0.75 * cost_per_answer(&["naive-model"], "naive-users")
+    );
+}

@@ -160,9 +160,9 @@ prop_compose! {
         change in proptest::option::of((1u64..10, 0.0f64..3000.0)),
         policies in call_policies(services),
         criticality in prop_oneof![Just("critical_plus"), Just("critical"), Just("sheddable_plus"), Just("sheddable")],
-        route in 0u8..5,
+        route in 0u8..6,
     ) -> Value {
-        let to = match route { 1 => "lb".to_string(), 2 => "q".to_string(), 3 => "f".to_string(), _ => format!("s{target}") };
+        let to = match route { 1 => "lb".to_string(), 2 => "q".to_string(), 3 => "f".to_string(), 4 => "m".to_string(), _ => format!("s{target}") };
         let mut call = json!({ "to": to });
         crate::merge(&mut call, policies);
         if call.get("hedge").is_some() && retry.is_some() { call.as_object_mut().unwrap().remove("hedge"); }
@@ -294,6 +294,32 @@ fn function_node(seed: u32) -> Value {
     node
 }
 
+/// An LLM endpoint the clients may call ("m"), its settings drawn from `seed`: limits that
+/// refuse, a small queue, a prompt cache, a model that loads.
+fn llm_node(seed: u32) -> Value {
+    let bits = |shift: u32, modulo: u32| (seed >> shift) % modulo;
+    let mut node = json!({ "kind": "llm", "id": "m", "slots": 1 + bits(3, 8),
+        "prompt_tokens": { "lognormal": { "p50": 200, "p99": 4000 } },
+        "output_tokens": { "uniform": { "min": 1, "max": 300 } },
+        "max_output_tokens": 1 + bits(5, 400),
+        "latency": { "prefill_base": "5ms", "prefill_per_1k_tokens": "2ms", "time_per_output_token": "100us" },
+        "error_rate": f64::from(bits(7, 3)) / 10.0 });
+    if bits(9, 2) == 0 {
+        node["queue_capacity"] = json!(bits(10, 5));
+    }
+    if bits(12, 3) > 0 {
+        node["rate_limits"] = json!({ "requests_per_minute": 1 + bits(14, 3000), "tokens_per_minute": 1000 + bits(16, 500_000),
+            "output_tokens_per_minute": 100 + bits(18, 10_000), "refusals_count": bits(20, 2) == 0 });
+    }
+    if bits(21, 2) == 0 {
+        node["prompt_cache"] = json!({ "ttl": "2s", "hit_ratio": 0.7, "prefixes": 1 + bits(22, 5) });
+    }
+    if bits(24, 3) == 0 {
+        node["cold_load"] = json!({ "load_time": "500ms", "scale_to_zero_after": "1s" });
+    }
+    node
+}
+
 fn scenario() -> impl Strategy<Value = Value> {
     (1usize..4, 1usize..4).prop_flat_map(|(clients, services)| {
         let client_nodes: Vec<_> = (0..clients).map(|i| client(i, services)).collect();
@@ -336,6 +362,7 @@ fn scenario() -> impl Strategy<Value = Value> {
                 }
                 nodes.push(consumer);
                 nodes.push(function_node(seed));
+                nodes.push(llm_node(seed));
                 // Surges apply to open-loop clients only.
                 faults.retain(|fault| {
                     fault.get("surge").is_none()

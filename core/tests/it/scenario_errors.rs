@@ -280,3 +280,78 @@ fn function_errors_name_the_field() {
         "\"api\" is a function",
     );
 }
+
+#[test]
+fn llm_errors_name_the_field() {
+    use ScenarioErrorKind::{Invalid, Shape, UnknownReference};
+    // The retry storm's service "api" (nodes[1]) turned into an LLM endpoint.
+    let llm = |s: &mut Value, extra: Value| {
+        let mut node = json!({ "kind": "llm", "id": "api", "slots": 8,
+            "prompt_tokens": { "constant": 1000 }, "output_tokens": { "constant": 200 } });
+        crate::merge(&mut node, extra);
+        s["nodes"][1] = node;
+    };
+    check(|s| llm(s, json!({ "slots": 0 })), "nodes[1].slots", Invalid, "expected 1 to");
+    check(
+        |s| llm(s, json!({ "prompt_tokens": { "constant": 0 } })),
+        "nodes[1].prompt_tokens.constant",
+        Invalid,
+        "tokens, got 0",
+    );
+    check(
+        |s| llm(s, json!({ "output_tokens": { "lognormal": { "p50": 500, "p99": 100 } } })),
+        "nodes[1].output_tokens.lognormal.p99",
+        Invalid,
+        "expected at least p50 (500)",
+    );
+    check(|s| llm(s, json!({ "prompt_tokens": { "many": 3 } })), "nodes[1].prompt_tokens", Shape, "unknown variant");
+    check(|s| llm(s, json!({ "max_output_tokens": 0 })), "nodes[1].max_output_tokens", Invalid, "expected 1 to");
+    check(
+        |s| llm(s, json!({ "rate_limits": { "tokens_per_minute": 0 } })),
+        "nodes[1].rate_limits.tokens_per_minute",
+        Invalid,
+        "omit it for no limit",
+    );
+    check(
+        |s| llm(s, json!({ "latency": { "time_per_output_token": "slow" } })),
+        "nodes[1].latency.time_per_output_token",
+        Shape,
+        "expected a duration",
+    );
+    check(
+        |s| llm(s, json!({ "prompt_cache": { "hit_ratio": 1.5 } })),
+        "nodes[1].prompt_cache.hit_ratio",
+        Invalid,
+        "expected a probability",
+    );
+    check(
+        |s| llm(s, json!({ "prompt_cache": { "prefixes": 0 } })),
+        "nodes[1].prompt_cache.prefixes",
+        Invalid,
+        "prefixes, got 0",
+    );
+    check(
+        |s| llm(s, json!({ "cold_load": { "load_time": "30s", "scale_to_zero_after": "10ms" } })),
+        "nodes[1].cold_load.scale_to_zero_after",
+        Invalid,
+        "expected a duration from 1s",
+    );
+    check(
+        |s| llm(s, json!({ "price": { "output_per_million_usd": -1 } })),
+        "nodes[1].price.output_per_million_usd",
+        Invalid,
+        "expected",
+    );
+    check(|s| llm(s, json!({ "error_rate": 2 })), "nodes[1].error_rate", Invalid, "expected a probability");
+    // An endpoint only answers: it makes no calls, and a load balancer's pool holds services.
+    check(|s| llm(s, json!({ "calls": [{ "to": "api" }] })), "nodes[1].calls", Shape, "unknown field");
+    check(
+        |s| {
+            llm(s, json!({}));
+            s["nodes"].as_array_mut().unwrap().push(json!({ "kind": "load_balancer", "id": "lb", "pool": ["api"] }));
+        },
+        "nodes[2].pool[0]",
+        UnknownReference,
+        "\"api\" is an LLM endpoint",
+    );
+}
