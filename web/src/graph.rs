@@ -448,16 +448,18 @@ pub fn draw(
             }
             "llm" => {
                 let health = served_health(&at, calls_in, goodput, offered);
-                let limited = at("rate_limited_per_s");
-                // What limits an endpoint at the moment: its rate limits if it refuses, else
-                // how long the first token takes.
-                let pressure = if limited > 0.0 {
-                    format!("{} 429", format(limited, Unit::PerSecond))
+                let (limited, waiting) = (at("rate_limited_per_s"), at("queue_depth"));
+                // One short line, what limits the endpoint now: its rate limits when it refuses,
+                // else its slots when requests wait, else the time to first token. No queue bar:
+                // in a crowded column it would push this line out.
+                let detail = if limited > 0.0 {
+                    format!("LLM · {} 429", format(limited, Unit::PerSecond))
+                } else if waiting >= 0.5 {
+                    format!("LLM · {} waiting", format(waiting, Unit::Count))
                 } else {
-                    format!("TTFT {}", format(at("ttft_p50_ms"), Unit::Milliseconds))
+                    format!("LLM · TTFT {}", format(at("ttft_p50_ms"), Unit::Milliseconds))
                 };
-                let detail = format!("LLM · busy {} · {pressure}", format(at("utilization"), Unit::Share));
-                NodeText { health, detail, queue: Some(at("queue_depth")), tag, badges }
+                NodeText { health, detail, queue: None, tag, badges }
             }
             _ => {
                 let health = served_health(&at, calls_in, goodput, offered);
