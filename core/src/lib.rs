@@ -35,11 +35,13 @@ pub mod report;
 pub mod retry;
 pub mod rng;
 pub mod scenario;
+pub mod share_link;
 pub mod sim;
 pub mod time;
 mod ziggurat_tables;
 
 pub use report::RunReport;
 pub use scenario::{parse_scenario, ScenarioError, ValidScenario};
+pub use share_link::{decode_link, encode_link, DecodedLink, LinkError};
 pub use sim::{RunStatus, Simulation};
 pub use time::{SimDuration, SimTime};

@@ -8,6 +8,14 @@ use crate::time::{SimDuration, NS_PER_S};
 
 /// Largest scenario JSON accepted, in bytes.
 pub const SCENARIO_BYTES_MAX: usize = 1 << 20;
+/// Largest view state in a share link (cursor, selection, charts), in bytes of compact JSON.
+pub const LINK_VIEW_BYTES_MAX: usize = 64 << 10;
+/// Largest contents of a share link once inflated: a scenario, a view and the object around
+/// them. Inflating stops here, so a crafted link (a "zip bomb") never allocates more.
+pub const LINK_CONTENTS_BYTES_MAX: usize = SCENARIO_BYTES_MAX + LINK_VIEW_BYTES_MAX + 64;
+/// Longest share-link fragment accepted, in characters. The largest scenario and view, even
+/// incompressible, encode to about 1.5 Mi characters; anything longer is not a link we made.
+pub const LINK_CHARS_MAX: usize = 2 << 20;
 /// Most nodes in a scenario.
 pub const NODES_MAX: usize = 64;
 /// Most faults in a scenario.

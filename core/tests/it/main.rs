@@ -6,6 +6,7 @@ mod determinism;
 mod fidelity;
 mod functions;
 mod limits;
+mod links;
 mod llm;
 mod policies;
 mod presets;
@@ -15,9 +16,78 @@ mod scenario_errors;
 mod semantics;
 
 use serde_json::{json, Value};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
 use stormglass_core::report::{NodeDetail, RunReport};
 use stormglass_core::scenario::parse_scenario;
 use stormglass_core::Simulation;
+
+/// The system allocator, counting the bytes each thread holds so a test can bound what one
+/// call allocates (links.rs: a "zip bomb" link must not allocate past the inflate bound).
+/// Per thread, because tests run in parallel.
+struct CountingAllocator;
+
+#[global_allocator]
+static ALLOCATOR: CountingAllocator = CountingAllocator;
+
+thread_local! {
+    // Const-initialised cells have no destructor and never allocate: safe inside an allocator.
+    static LIVE_BYTES: Cell<isize> = const { Cell::new(0) };
+    static PEAK_BYTES: Cell<isize> = const { Cell::new(0) };
+}
+
+fn record_allocation(delta_bytes: isize) {
+    let _ = LIVE_BYTES.try_with(|live| {
+        let now = live.get() + delta_bytes;
+        live.set(now);
+        let _ = PEAK_BYTES.try_with(|peak| peak.set(peak.get().max(now)));
+    });
+}
+
+// SAFETY: every call is forwarded to `System` unchanged; the counting touches no memory of
+// the allocation.
+unsafe impl GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let pointer = unsafe { System.alloc(layout) };
+        if !pointer.is_null() {
+            record_allocation(layout.size() as isize);
+        }
+        pointer
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        let pointer = unsafe { System.alloc_zeroed(layout) };
+        if !pointer.is_null() {
+            record_allocation(layout.size() as isize);
+        }
+        pointer
+    }
+
+    unsafe fn dealloc(&self, pointer: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(pointer, layout) };
+        record_allocation(-(layout.size() as isize));
+    }
+
+    unsafe fn realloc(&self, pointer: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let new_pointer = unsafe { System.realloc(pointer, layout, new_size) };
+        if !new_pointer.is_null() {
+            // Counted as a copy (old and new both held for a moment): an upper bound.
+            record_allocation(new_size as isize);
+            record_allocation(-(layout.size() as isize));
+        }
+        new_pointer
+    }
+}
+
+/// Runs `f` and returns its result with the most bytes this thread held at once during it,
+/// beyond what it held before.
+pub fn peak_allocated_bytes<T>(f: impl FnOnce() -> T) -> (T, usize) {
+    let start = LIVE_BYTES.with(Cell::get);
+    PEAK_BYTES.with(|peak| peak.set(start));
+    let result = f();
+    let peak = PEAK_BYTES.with(Cell::get);
+    (result, usize::try_from(peak - start).unwrap_or(0))
+}
 
 /// Runs scenario JSON to its end.
 pub fn run(scenario: &Value) -> RunReport {

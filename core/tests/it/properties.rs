@@ -320,7 +320,8 @@ fn llm_node(seed: u32) -> Value {
     node
 }
 
-fn scenario() -> impl Strategy<Value = Value> {
+/// A random valid scenario using every node kind (also used by links.rs).
+pub(crate) fn scenario() -> impl Strategy<Value = Value> {
     (1usize..4, 1usize..4).prop_flat_map(|(clients, services)| {
         let client_nodes: Vec<_> = (0..clients).map(|i| client(i, services)).collect();
         let service_nodes: Vec<_> = (0..services).map(|index| service(index, services)).collect();
