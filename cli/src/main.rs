@@ -1,7 +1,7 @@
 //! `stormglass`: run, validate and benchmark scenarios from the command line.
 //!
 //! Only this binary turns errors into messages and exit codes:
-//! 0 success, 1 bad usage, 2 invalid scenario, 3 file error.
+//! 0 success, 1 bad usage, 2 invalid scenario or share link, 3 file error.
 
 /// Writes a line to stdout; when stdout is gone (a closed pipe, as in `stormglass ... | head`),
 /// stops quietly instead of panicking.
@@ -30,7 +30,8 @@ mod csv;
 use std::io::Read;
 use std::process::ExitCode;
 use stormglass_core::presets::{self, PRESETS};
-use stormglass_core::scenario::{parse_scenario, parse_scenario_format, Scenario, ValidScenario};
+use stormglass_core::scenario::{parse_scenario, parse_scenario_format, Scenario, ValidScenario, FORMAT_VERSION};
+use stormglass_core::share_link;
 use stormglass_core::{RunReport, Simulation};
 
 const USAGE: &str = "\
@@ -45,6 +46,12 @@ usage:
   stormglass presets              List the built-in presets.
   stormglass preset NAME          Print a built-in preset as JSON.
   stormglass schema               Print the JSON Schema of the scenario format.
+  stormglass link FILE|--preset NAME [--view VIEW.json]
+      Print the share link fragment (#v1.…) of a scenario, checked first; --view adds the
+      page's view state (a JSON object). FILE may be - for stdin.
+  stormglass link --decode FRAGMENT
+      Print the scenario in a share link as JSON, and its view state, if any, on stderr.
+      FRAGMENT may be a whole address, or - for stdin.
   stormglass bench [--repeat N]   Benchmark the engine (attempts simulated per second).
 ";
 
@@ -96,6 +103,7 @@ fn run(args: &[String]) -> Result<(), Failure> {
             say!("{}", serde_json::to_string_pretty(&schema).unwrap_or_default());
             Ok(())
         }
+        "link" => command_link(rest),
         "bench" => bench::command_bench(rest).map_err(Failure::Usage),
         "help" | "--help" | "-h" => {
             say_raw!("{USAGE}");
@@ -231,5 +239,67 @@ fn command_validate(args: &[String]) -> Result<(), Failure> {
         model.duration,
         model.seed
     );
+    Ok(())
+}
+
+fn command_link(args: &[String]) -> Result<(), Failure> {
+    let mut source: Option<String> = None;
+    let mut preset: Option<String> = None;
+    let mut view: Option<String> = None;
+    let mut decode: Option<String> = None;
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        let mut value =
+            |flag: &str| args.next().cloned().ok_or_else(|| Failure::Usage(format!("{flag} needs a value")));
+        match arg.as_str() {
+            "--preset" => preset = Some(value("--preset")?),
+            "--view" => view = Some(value("--view")?),
+            "--decode" => decode = Some(value("--decode")?),
+            flag if flag.starts_with("--") => return Err(Failure::Usage(format!("unknown option {flag}"))),
+            path if source.is_none() => source = Some(path.to_string()),
+            extra => return Err(Failure::Usage(format!("unexpected argument {extra:?}"))),
+        }
+    }
+    match (source, preset, view, decode) {
+        (None, None, None, Some(fragment)) => {
+            let fragment = if fragment == "-" { read_text("-")? } else { fragment };
+            decode_link(&fragment)
+        }
+        (source, preset, view, None) => {
+            let (text, origin) = match (source, preset) {
+                (Some(path), None) => (read_text(&path)?, path),
+                (None, Some(name)) => (preset_json(&name)?.to_string(), format!("preset {name}")),
+                _ => return Err(Failure::Usage("link: give exactly one of FILE, --preset NAME or --decode".into())),
+            };
+            // A link is for opening: refuse to make one of a scenario that would not run.
+            load(&text, &origin)?;
+            let view = view.map(|path| read_text(&path).map(|text| (text, path))).transpose()?;
+            let fragment = share_link::encode_link_text(&text, view.as_ref().map(|(text, _)| text.as_str()))
+                .map_err(|error| Failure::Invalid(format!("{origin}: cannot make a link: {error}")))?;
+            say!("#{fragment}");
+            Ok(())
+        }
+        _ => Err(Failure::Usage("link: --decode takes only the link".into())),
+    }
+}
+
+fn decode_link(fragment: &str) -> Result<(), Failure> {
+    let link = share_link::decode_link(fragment)
+        .map_err(|error| Failure::Invalid(format!("cannot open the link: {error}")))?;
+    if link.scenario_version_in_link != FORMAT_VERSION {
+        eprintln!(
+            "note: the link's scenario was format version {}, migrated to {FORMAT_VERSION}",
+            link.scenario_version_in_link
+        );
+    }
+    // The link holds the scenario as shared, valid or not; say so if it would not run.
+    if let Err(errors) = parse_scenario(&link.scenario.to_string()) {
+        let lines: Vec<String> = errors.0.iter().map(|error| format!("  {error}")).collect();
+        eprintln!("warning: the scenario in this link is not valid:\n{}", lines.join("\n"));
+    }
+    if let Some(view) = &link.view {
+        eprintln!("view: {view}");
+    }
+    say!("{}", serde_json::to_string_pretty(&link.scenario).unwrap_or_default());
     Ok(())
 }

@@ -128,3 +128,65 @@ fn shipped_json_schema_is_up_to_date() {
     }
     assert_eq!(schema["$defs"]["Duration"]["type"], "string");
 }
+
+#[test]
+fn link_makes_a_fragment_that_decodes_to_the_same_scenario() {
+    let made = stormglass(&["link", "--preset", "retry-storm"]);
+    assert!(made.status.success(), "{}", stderr(&made));
+    let fragment = stdout(&made).trim().to_string();
+    assert!(fragment.starts_with("#v1.") && fragment.len() < 1_000, "{fragment}");
+    let opened = stormglass(&["link", "--decode", &fragment]);
+    assert!(opened.status.success(), "{}", stderr(&opened));
+    let scenario: serde_json::Value = serde_json::from_str(&stdout(&opened)).expect("JSON on stdout");
+    let preset: serde_json::Value =
+        serde_json::from_str(stormglass_core::presets::find("retry-storm").unwrap().json).unwrap();
+    assert_eq!(scenario, preset);
+    assert!(stderr(&opened).is_empty(), "no view, nothing to note: {}", stderr(&opened));
+    // From a file, with a view; the same link as the page would make; a whole address opens.
+    let file = temp_file("link.json", stormglass_core::presets::find("retry-storm").unwrap().json);
+    let view = temp_file("view.json", r#"{"cursor_s": 120, "selected": ["api"]}"#);
+    let with_view = stormglass(&["link", file.to_str().unwrap(), "--view", view.to_str().unwrap()]);
+    assert!(with_view.status.success(), "{}", stderr(&with_view));
+    let fragment = stdout(&with_view).trim().to_string();
+    let view_value = serde_json::json!({ "cursor_s": 120, "selected": ["api"] });
+    assert_eq!(fragment, format!("#{}", stormglass_core::encode_link(&preset, Some(&view_value)).unwrap()));
+    let opened = stormglass(&["link", "--decode", &format!("https://stormglass.example/{fragment}")]);
+    assert!(opened.status.success());
+    assert_eq!(stderr(&opened).trim(), r#"view: {"cursor_s":120,"selected":["api"]}"#);
+}
+
+#[test]
+fn link_errors_have_messages_and_exit_codes() {
+    // A bad link is exit 2, like a bad scenario, and says what is wrong.
+    let newer = stormglass(&["link", "--decode", "#v9.AAAA"]);
+    assert_eq!(newer.status.code(), Some(2));
+    assert!(stderr(&newer).contains("made by a newer Stormglass"), "{}", stderr(&newer));
+    let fragment = stdout(&stormglass(&["link", "--preset", "retry-storm"])).trim().to_string();
+    let cut = stormglass(&["link", "--decode", &fragment[..fragment.len() / 2]]);
+    assert_eq!(cut.status.code(), Some(2));
+    assert!(stderr(&cut).contains("cut short"), "{}", stderr(&cut));
+    assert_eq!(stormglass(&["link", "--decode", ""]).status.code(), Some(2));
+    // No link is made of a scenario that would not run.
+    let invalid = temp_file("invalid-link.json", r#"{"version": 1, "duration": "10s", "nodes": []}"#);
+    let refused = stormglass(&["link", invalid.to_str().unwrap()]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(stdout(&refused).is_empty());
+    // Usage and files.
+    assert_eq!(stormglass(&["link"]).status.code(), Some(1));
+    assert_eq!(stormglass(&["link", "--preset", "retry-storm", "--decode", "x"]).status.code(), Some(1));
+    assert_eq!(stormglass(&["link", "--decode"]).status.code(), Some(1));
+    assert_eq!(stormglass(&["link", "/nonexistent/scenario.json"]).status.code(), Some(3));
+}
+
+/// The saved links (tests/links/) open from the command line too.
+#[test]
+fn link_decodes_the_saved_links() {
+    let fragment =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/links/v1-llm-rate-limit.txt"))
+            .expect("saved link");
+    let opened = stormglass(&["link", "--decode", &fragment]);
+    assert!(opened.status.success(), "{}", stderr(&opened));
+    let scenario: serde_json::Value = serde_json::from_str(&stdout(&opened)).unwrap();
+    assert_eq!(scenario["version"], 1);
+    assert!(scenario["nodes"].as_array().unwrap().iter().any(|node| node["kind"] == "llm"));
+}
