@@ -3,7 +3,7 @@
 //! ```text
 //!   #v1.<base64url>          no server: everything is in the fragment
 //!    │   └─ base64url, no padding (RFC 4648 §5)
-//!    │       └─ raw DEFLATE (RFC 1951), level 9
+//!    │       └─ zlib (RFC 1950: DEFLATE, level 9, with an Adler-32 checksum)
 //!    │           └─ {"scenario":{...},"view":{...}}   compact JSON; "view" optional
 //!    └─ link format version
 //! ```
@@ -253,7 +253,7 @@ pub fn encode_link(scenario: &Value, view: Option<&Value>) -> Result<String, Lin
         payload.push_str(view_text);
     }
     payload.push('}');
-    let compressed = miniz_oxide::deflate::compress_to_vec(payload.as_bytes(), COMPRESSION_LEVEL);
+    let compressed = miniz_oxide::deflate::compress_to_vec_zlib(payload.as_bytes(), COMPRESSION_LEVEL);
     let mut fragment = format!("v{LINK_VERSION}.");
     base64url_encode_into(&compressed, &mut fragment);
     // Cannot happen with the bounds above (see limits::LINK_CHARS_MAX); checked so that every
@@ -320,7 +320,7 @@ pub fn decode_link(fragment: &str) -> Result<DecodedLink, LinkError> {
     Ok(DecodedLink { scenario, view, scenario_version_in_link: version })
 }
 
-/// Inflates raw DEFLATE into one buffer of exactly `max_bytes`, allocated up front: whatever
+/// Inflates a zlib stream into one buffer of exactly `max_bytes`, allocated up front: whatever
 /// a link claims, decoding holds no more than that for its output, and never copies it to
 /// grow. (miniz_oxide's `decompress_to_vec_with_limit` grows its `Vec` by amortised
 /// doubling, which can reserve nearly twice the limit.) Bytes after the end of the stream are
@@ -328,9 +328,13 @@ pub fn decode_link(fragment: &str) -> Result<DecodedLink, LinkError> {
 fn inflate_bounded(input: &[u8], max_bytes: usize) -> Result<Vec<u8>, TINFLStatus> {
     let mut out = vec![0u8; max_bytes];
     let mut decompressor = Box::<DecompressorOxide>::default();
-    // No TINFL_FLAG_HAS_MORE_INPUT: running out of input is an error, not a pause.
-    let (status, _, written) =
-        decompress(&mut decompressor, input, &mut out, 0, inflate_flags::TINFL_FLAG_USING_NON_WRAPPING_OUTPUT_BUF);
+    // No TINFL_FLAG_HAS_MORE_INPUT: running out of input is an error, not a pause. The zlib
+    // wrapper's Adler-32 checksum turns a changed character into an error instead of a
+    // different scenario that happens to inflate.
+    let flags = inflate_flags::TINFL_FLAG_USING_NON_WRAPPING_OUTPUT_BUF
+        | inflate_flags::TINFL_FLAG_PARSE_ZLIB_HEADER
+        | inflate_flags::TINFL_FLAG_COMPUTE_ADLER32;
+    let (status, _, written) = decompress(&mut decompressor, input, &mut out, 0, flags);
     match status {
         TINFLStatus::Done => {
             out.truncate(written);
@@ -607,7 +611,7 @@ mod tests {
         let scenario: Value = serde_json::from_str(r#"{"version": 1, "b": 1, "a": 2}"#).unwrap();
         let link = encode_link(&scenario, None).unwrap();
         let compressed = base64url_decode(link.strip_prefix("v1.").unwrap()).unwrap();
-        let contents = miniz_oxide::inflate::decompress_to_vec(&compressed).unwrap();
+        let contents = miniz_oxide::inflate::decompress_to_vec_zlib(&compressed).unwrap();
         assert_eq!(core::str::from_utf8(&contents).unwrap(), r#"{"scenario":{"a":2,"b":1,"version":1}}"#);
     }
 
