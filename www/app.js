@@ -1,6 +1,6 @@
 // The playground page: wires the controls, the worker and the drawing together.
 //
-//   controls, policies panel / JSON editor --edit--> scenario (plain object) --debounced 'run'--> worker.js
+//   controls, function and policies panels / JSON editor --edit--> scenario (plain object) --debounced 'run'--> worker.js
 //   worker 'result' --> new Figures({report, faults, topology}) --> graph + charts at the time cursor
 //
 // The page holds no simulation logic: the worker runs the wasm simulator, the wasm draws, and
@@ -20,8 +20,19 @@ import {
   selectedCall,
   selectedCallInfo,
 } from './controls.js';
+import {
+  applyFunctionControl,
+  functionErrors,
+  FUNCTION_CONTROL_FIELDS,
+  initExplained,
+  PRICES,
+  readFunction,
+  scalingChoices,
+  scalingExplained,
+} from './functions.js';
 import { applyChoice, applyParam, BALANCER_FAMILIES, CALL_FAMILIES, familyForError, SERVICE_FAMILIES } from './policies.js';
 import { createFamilyGroup } from './policy-panel.js';
+import { renderFunctionSummary } from './function-summary.js';
 import { renderSummary } from './summary.js';
 
 /** Quiet time after the last control change before re-running. */
@@ -44,11 +55,33 @@ const DISCIPLINE_EXPLAINED = {
   priority: "Most critical first (a client's criticality), oldest first within one.",
 };
 
+/** What each invocation type does, under its picker. */
+const INVOCATION_EXPLAINED = {
+  sync: 'Callers wait for the result; a throttle is a 429 they see, and may retry.',
+  async: "Lambda's event queue accepts each event at once and retries it; retries, event age and an on-failure queue are edited in the Scenario JSON.",
+};
+
+/** What the queue chart's caption says for what it shows (`Figures.queue_chart`). */
+const QUEUE_CAPTIONS = {
+  waiting: { title: 'Queue depth', unit: 'attempts or messages waiting', label: 'Queue depth over time' },
+  functions: {
+    title: 'Function capacity',
+    unit: 'invocations running, environments (dashed)',
+    label: "Functions' invocations running and execution environments over time",
+  },
+  /** Several functions and none in focus: the chart draws each one's invocations running. */
+  severalFunctions: {
+    title: 'Function capacity',
+    unit: 'invocations running, per function: click one for its environments',
+    label: "Each function's invocations running over time",
+  },
+};
+
 const state = {
   presets: [],
   /** The scenario being edited, in the scenario JSON format. */
   scenario: null,
-  selection: { client: null, service: null, balancer: null, call: null },
+  selection: { client: null, service: null, balancer: null, function: null, call: null },
   /** The node whose traffic the traffic chart shows (the last one clicked); null: all. */
   focus: null,
   /**
@@ -56,6 +89,8 @@ const state = {
    * balancer's id, as last picked; null: the selected call.
    */
   policyFocus: null,
+  /** What a function leaves out, as the simulator fills it in (placeholders of the Function fieldset). */
+  functionDefaults: null,
   /** The last report shown (policy defaults start from its figures). */
   lastReport: null,
   /** Validation errors of the last run request, shown next to the policies they concern. */
@@ -100,6 +135,12 @@ function collectElements() {
     clientControls: 'client-controls', clientName: 'client-name', rateControl: 'rate-control', usersControl: 'users-control',
     callControls: 'call-controls', callName: 'call-name',
     serviceControls: 'service-controls', serviceName: 'service-name', disciplineExplain: 'discipline-explain',
+    functionControls: 'function-controls', functionName: 'function-name', priceRows: 'price-rows',
+    fnScaling: 'fn-scaling', fnScalingExplain: 'fn-scaling-explain', fnPerTenSeconds: 'fn-per-ten-seconds',
+    fnPerTenSecondsLabel: 'fn-per-ten-seconds-label', fnInvocation: 'fn-invocation', fnInvocationExplain: 'fn-invocation-explain',
+    fnInvocationNote: 'fn-invocation-note', fnInit: 'fn-init', fnInitExplain: 'fn-init-explain',
+    queueTitle: 'queue-title', queueFocus: 'queue-focus', queueUnit: 'queue-unit',
+    functionSummary: 'function-summary', functionRows: 'function-rows', functionDetail: 'function-detail',
     callFamilies: 'call-families', serviceFamilies: 'service-families', balancerFamilies: 'balancer-families',
     policyCallName: 'policy-call-name', policyServiceName: 'policy-service-name', balancerName: 'balancer-name',
     balancerGroup: 'balancer-policy-group', policiesFocus: 'policies-focus',
@@ -304,6 +345,8 @@ function showResult({ report, faults, topology }, { partial, elapsedMs }) {
   state.cursor_s = Math.min(state.cursor_s, figures.duration_s);
   ui.cursor.value = String(state.cursor_s);
   renderSummary(ui, { report, faults, partial, elapsedMs }, wasm.format_value);
+  renderFunctionSummary(ui, report, summaryFunction(), wasm.format_value);
+  syncQueueCaption();
   drawNow();
 }
 
@@ -320,7 +363,7 @@ function drawNow() {
   ui.cursorValue.textContent = `t = ${wasm.format_value(state.cursor_s, 's')}`;
   const figures = state.figures;
   if (!figures) return;
-  const selected = [state.selection.client, state.selection.service].filter(Boolean);
+  const selected = [state.selection.client, state.selection.service, state.selection.function].filter(Boolean);
   guard('drawing the event graph', () => figures.draw_graph(ui.graph, state.cursor_s, selected));
   const policyFocus = policyFocusTarget();
   for (const [name, canvas] of ui.charts) {
@@ -394,8 +437,178 @@ function syncControls() {
   syncNodeChoice(ui.clientName, 'client', state.selection.client);
   syncNodeChoice(ui.serviceName, 'service', state.selection.service);
   syncNodeChoice(ui.balancerName, 'load_balancer', state.selection.balancer);
+  syncFunctionControls();
   syncCallChoice();
   syncPolicies();
+}
+
+// ---- the Function fieldset ----------------------------------------------------------------
+
+/** Number fields of the Function fieldset (each with a slider `${id}-range` if it has one). */
+const FUNCTION_NUMBERS = ['fn-reserved', 'fn-provisioned', 'fn-memory', 'fn-timeout', 'fn-init', 'fn-account'];
+
+/** Builds the price table's rows, once: labels come from PRICES, never from the scenario. */
+function createPriceRows() {
+  for (const [control, , label, unit] of PRICES) {
+    const row = document.createElement('div');
+    row.className = 'price-row';
+    const text = document.createElement('label');
+    text.htmlFor = control;
+    text.append(`${label} `);
+    const unitText = document.createElement('span');
+    unitText.className = 'unit';
+    unitText.textContent = unit;
+    text.append(unitText);
+    const input = document.createElement('input');
+    input.type = 'number';
+    input.id = control;
+    input.min = '0';
+    // Prices are fractions of a cent: any step, judged by the simulator's validation.
+    input.step = 'any';
+    input.setAttribute('aria-describedby', `${control}-error`);
+    const error = document.createElement('p');
+    error.id = `${control}-error`;
+    error.className = 'control-error';
+    error.setAttribute('role', 'alert');
+    error.hidden = true;
+    row.append(text, input, error);
+    ui.priceRows.append(row);
+  }
+}
+
+/** Shows the selected function's settings, with the simulator's defaults as placeholders. */
+function syncFunctionControls() {
+  const id = state.selection.function;
+  const defaults = state.functionDefaults;
+  const values = readFunction(state.scenario, id, wasm.parse_duration_ms, defaults);
+  ui.functionControls.hidden = nodeIds(state.scenario, 'function').length === 0;
+  ui.functionControls.disabled = !values.hasFunction;
+  syncNodeChoice(ui.functionName, 'function', id);
+  for (const [control] of PRICES) setNumber(control, values.prices[control]);
+  const placeholders = {
+    'fn-reserved': 'none',
+    'fn-provisioned': 0,
+    'fn-memory': defaults?.memory_mb,
+    'fn-timeout': defaults?.timeout_s,
+    'fn-init': values.init.kind === 'default' ? defaults?.init_p50_ms : undefined,
+    'fn-account': defaults?.account_concurrency_limit,
+    ...Object.fromEntries(PRICES.map(([control, field]) => [control, defaults?.price?.[field]])),
+  };
+  for (const control of FUNCTION_NUMBERS) {
+    const value = control === 'fn-init' ? values.init.p50_ms : values[control];
+    setNumber(control, value);
+    // A blank field runs with the default: its slider shows that value rather than wherever
+    // the last function left it (no reserved concurrency: the slider's far end, unlimited).
+    const range = document.getElementById(`${control}-range`);
+    if (range && value === null) {
+      const fallback = Number(placeholders[control]);
+      range.value = String(Number.isFinite(fallback) ? fallback : range.max);
+    }
+  }
+  for (const [control, placeholder] of Object.entries(placeholders)) {
+    document.getElementById(control).placeholder = placeholder === undefined ? '' : String(placeholder);
+  }
+  ui.fnInit.disabled = values.init.kind === 'other';
+
+  ui.fnScaling.replaceChildren();
+  for (const [value, label] of scalingChoices(values.scaling, defaults)) {
+    ui.fnScaling.append(new Option(label, value, false, value === values.scaling.choice));
+  }
+  ui.fnScaling.value = values.scaling.choice;
+  const ownRate = values.scaling.choice === 'per_ten_seconds';
+  ui.fnPerTenSeconds.hidden = !ownRate;
+  ui.fnPerTenSecondsLabel.hidden = !ownRate;
+  if (document.activeElement !== ui.fnPerTenSeconds) ui.fnPerTenSeconds.value = values.scaling.per_ten_seconds ?? '';
+  syncFunctionExplained(values);
+
+  ui.fnInvocation.value = values.invocation;
+  ui.fnInvocationExplain.textContent = INVOCATION_EXPLAINED[values.invocation];
+  showFunctionErrors(state.lastErrors);
+}
+
+/**
+ * The texts under the init and scaling controls, which follow their values (the p99 moves with
+ * the median). Also after each keystroke, which must not rewrite the field being typed in.
+ */
+function syncFunctionExplained(
+  values = readFunction(state.scenario, state.selection.function, wasm.parse_duration_ms, state.functionDefaults),
+) {
+  ui.fnInitExplain.textContent = initExplained(values.init, state.functionDefaults, wasm.format_value);
+  ui.fnScalingExplain.textContent = scalingExplained(values.scaling, state.functionDefaults);
+}
+
+/** Puts each validation error of the selected function (or the account) at its control. */
+function showFunctionErrors(errors) {
+  const byControl = functionErrors(errors, nodePath(state.scenario, state.selection.function));
+  for (const control of Object.keys(FUNCTION_CONTROL_FIELDS)) {
+    const messages = byControl.get(control) ?? [];
+    const error = document.getElementById(`${control}-error`);
+    error.hidden = messages.length === 0;
+    error.textContent = messages.join(' ');
+    const fields = control === 'fn-scaling' ? [control, 'fn-per-ten-seconds'] : [control];
+    for (const field of fields) {
+      const input = document.getElementById(field);
+      if (messages.length > 0) input.setAttribute('aria-invalid', 'true');
+      else input.removeAttribute('aria-invalid');
+    }
+  }
+}
+
+/** A user edit of the selected function: applied, its note shown, re-run. */
+function editFunction(name, value) {
+  const result = applyFunctionControl(
+    state.scenario, state.selection.function, name, value, wasm.parse_duration_ms, state.functionDefaults,
+  );
+  if (!result.changed) return;
+  if (name === 'fn-invocation' || result.note) {
+    ui.fnInvocationNote.hidden = !result.note;
+    ui.fnInvocationNote.textContent = result.note ?? '';
+  }
+  syncFunctionExplained();
+  edited();
+}
+
+function wireFunctionControls() {
+  for (const control of [...FUNCTION_NUMBERS, ...PRICES.map(([id]) => id), 'fn-per-ten-seconds']) {
+    const input = document.getElementById(control);
+    const range = document.getElementById(`${control}-range`);
+    input.addEventListener('input', () => {
+      const value = numberValue(input);
+      if (range && value !== null && Number.isFinite(value)) range.value = String(value);
+      editFunction(control, value);
+    });
+    range?.addEventListener('input', () => {
+      input.value = range.value;
+      editFunction(control, range.valueAsNumber);
+    });
+  }
+  for (const select of [ui.fnScaling, ui.fnInvocation]) {
+    select.addEventListener('change', () => {
+      editFunction(select.id, select.value);
+      syncFunctionControls();
+    });
+  }
+}
+
+/** The function the summary details: the focused one, else the selected one. */
+function summaryFunction() {
+  const focus = findNode(state.scenario, state.focus);
+  return focus?.kind === 'function' ? focus.id : state.selection.function;
+}
+
+/** The queue chart's caption follows what it shows: queues waiting, or functions' capacity. */
+function syncQueueCaption() {
+  const shows = state.figures ? guard('captioning the queue chart', () => state.figures.queue_chart(state.focus)) : 'waiting';
+  const focus = findNode(state.scenario, state.focus);
+  const functions = nodeIds(state.scenario, 'function');
+  // One function's capacity when one is focused or it is the only one (as the chart draws it).
+  const one = focus?.kind === 'function' ? focus.id : functions.length === 1 ? functions[0] : null;
+  const key = shows === 'functions' && one === null ? 'severalFunctions' : shows;
+  const caption = QUEUE_CAPTIONS[key] ?? QUEUE_CAPTIONS.waiting;
+  ui.queueTitle.textContent = caption.title;
+  ui.queueUnit.textContent = caption.unit;
+  ui.queueFocus.textContent = shows === 'functions' && one !== null ? `of ${one}` : '';
+  document.getElementById('chart-queue').setAttribute('aria-label', caption.label);
 }
 
 /** The call picker in the Call legend (a name alone when the scenario has one call). */
@@ -459,9 +672,13 @@ function clearPolicyNotes() {
   for (const group of Object.values(state.policyGroups)) group.setNote(null);
 }
 
-/** Puts each validation error next to the policy family of the selected targets it concerns. */
+/**
+ * Puts each validation error next to the policy family of the selected targets it concerns,
+ * and at the Function fieldset's control it concerns.
+ */
 function showControlErrors(errors) {
   state.lastErrors = errors;
+  showFunctionErrors(errors);
   for (const [kind, group] of Object.entries(state.policyGroups)) {
     const { path } = policyTarget(kind);
     const byFamily = new Map();
@@ -541,6 +758,17 @@ function selectNode(id) {
   } else if (node?.kind === 'load_balancer') {
     state.selection.balancer = id;
     state.policyFocus = id;
+  } else if (node?.kind === 'function') {
+    state.selection.function = id;
+    // Its own first call, as a service's; else the call that reaches it, whose retries meet
+    // its throttles.
+    const into = callList(state.scenario).find((entry) => findNode(state.scenario, entry.node).calls[entry.index]?.to === id);
+    const call = hasCalls ? callList(state.scenario).find((entry) => entry.node === id && entry.index === 0) : into;
+    if (call) {
+      state.selection.call = { node: call.node, index: call.index };
+      state.policyFocus = call.path;
+    }
+    ui.fnInvocationNote.hidden = true;
   } else {
     return;
   }
@@ -554,6 +782,8 @@ function setFocus(id) {
   state.focus = id && findNode(state.scenario, id) ? id : null;
   const node = state.focus ? findNode(state.scenario, state.focus) : null;
   ui.trafficFocus.textContent = !node ? 'of all clients' : node.kind === 'client' ? `of ${node.id}` : `into ${node.id}`;
+  syncQueueCaption();
+  if (state.lastReport) renderFunctionSummary(ui, state.lastReport, summaryFunction(), wasm.format_value);
   // Percentiles of several callers cannot be combined: a service with more than one caller
   // shows the latency of all clients (as the chart does).
   const callers = node?.kind === 'service'
@@ -611,7 +841,7 @@ function loadPreset(name) {
   }
   ui.preset.value = preset.name;
   state.cursorTouched = false;
-  state.selection = { client: null, service: null, balancer: null, call: null };
+  state.selection = { client: null, service: null, balancer: null, function: null, call: null };
   state.focus = null;
   state.policyFocus = null;
   try {
@@ -778,8 +1008,11 @@ async function main() {
   applyPalette();
   state.presets = guard('listing the presets', () => wasm.presets()) ?? [];
   for (const preset of state.presets) ui.preset.append(new Option(preset.title || preset.name, preset.name));
+  state.functionDefaults = guard('reading the defaults of functions', () => wasm.function_defaults()) ?? null;
+  createPriceRows();
   createPolicyGroups();
   wireControls();
+  wireFunctionControls();
   wireEditor();
   wireCursor();
   new ResizeObserver(() => scheduleDraw()).observe(ui.graph);

@@ -12,7 +12,7 @@ export function findNode(scenario, id) {
   return Array.isArray(scenario?.nodes) ? scenario.nodes.find((node) => node?.id === id) : undefined;
 }
 
-/** Ids of the nodes of one kind ("client", "service" or "load_balancer"), in scenario order. */
+/** Ids of the nodes of one kind ("client", "service", "load_balancer", "function"), in scenario order. */
 export function nodeIds(scenario, kind) {
   if (!Array.isArray(scenario?.nodes)) return [];
   return scenario.nodes.filter((node) => node?.kind === kind && typeof node.id === 'string').map((node) => node.id);
@@ -55,8 +55,8 @@ export function nodePath(scenario, id) {
 }
 
 /**
- * The selection kept where its nodes and call still exist; else the first client, service and
- * load balancer, and the selected client's call.
+ * The selection kept where its nodes and call still exist; else the first client, service,
+ * load balancer and function, and the selected client's call.
  */
 export function reconcileSelection(scenario, selection = {}) {
   const pick = (kind, current) => {
@@ -72,6 +72,7 @@ export function reconcileSelection(scenario, selection = {}) {
     client,
     service: pick('service', selection.service),
     balancer: pick('load_balancer', selection.balancer),
+    function: pick('function', selection.function),
     call: call ? { node: call.node, index: call.index } : null,
   };
 }

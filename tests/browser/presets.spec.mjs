@@ -19,7 +19,7 @@ test('every preset loads and runs without error', async ({ page }) => {
   }
 });
 
-test('no control looks invalid on any preset, whichever call, service or balancer is selected', async ({ page }) => {
+test('no control looks invalid on any preset, whichever call, service, balancer or function is selected', async ({ page }) => {
   test.setTimeout(120_000);
   await openPlayground(page);
   const names = await page.locator('#preset option').evaluateAll((options) => options.map((option) => option.value));
@@ -28,7 +28,7 @@ test('no control looks invalid on any preset, whichever call, service or balance
     page.locator('.controls').evaluate((panel) => [
       ...[...panel.querySelectorAll('input')].filter((input) => !input.checkValidity()).map((input) => `${input.id}=${input.value}`),
       ...[...panel.querySelectorAll('select')].filter((select) => select.value === '').map((select) => `${select.id || select.getAttribute('aria-label')} blank`),
-      ...[...panel.querySelectorAll('.policy-error')].filter((error) => !error.hidden).map((error) => `${error.id}: ${error.textContent}`),
+      ...[...panel.querySelectorAll('.policy-error, .control-error')].filter((error) => !error.hidden).map((error) => `${error.id}: ${error.textContent}`),
     ]);
   const pickEach = async (selector, name) => {
     const picker = page.locator(selector);
@@ -44,5 +44,6 @@ test('no control looks invalid on any preset, whichever call, service or balance
     await pickEach('#call-choice', name);
     await pickEach('#service-name select', name);
     await pickEach('#balancer-name select', name);
+    await pickEach('#function-name select', name);
   }
 });

@@ -6,7 +6,7 @@
 //! as `Error` objects with an `errors: [{path, kind, message}]` list (see `errors`).
 
 use crate::canvas::Surface;
-use crate::charts::{self, Chart};
+use crate::charts::{self, Chart, QueueChart};
 use crate::errors::{self, to_js};
 use crate::format::{self, Unit};
 use crate::graph::{self, Layout};
@@ -14,6 +14,8 @@ use crate::palette;
 use crate::topology::Topology;
 use crate::view::{FaultWindow, RunView};
 use serde::Serialize;
+use stormglass_core::components::fleet::ScalingModel;
+use stormglass_core::dist::{DistModel, Z_P99};
 use stormglass_core::presets::{DEFAULT_PRESET, PRESETS};
 use stormglass_core::scenario::{
     parse_duration, parse_scenario, parse_scenario_format, FaultEffects, Outage, ValidScenario,
@@ -90,7 +92,7 @@ pub fn parse_duration_ms(text: &str) -> Option<f64> {
 }
 
 /// A number for people. `unit`: "per_s" (1.2k/s), "ms" (250 ms), "s" (22 s), "x" (3.0x),
-/// "share" (33%), "count" (445k); anything else formats as a count.
+/// "share" (33%), "count" (445k), "usd" ($0.251); anything else formats as a count.
 #[wasm_bindgen]
 pub fn format_value(value: f64, unit: &str) -> String {
     format::format(value, Unit::from_name(unit).unwrap_or(Unit::Count))
@@ -103,6 +105,82 @@ pub fn palette_css() -> Result<JsValue, JsValue> {
     let named: std::collections::BTreeMap<&str, String> =
         palette::NAMED.iter().map(|(name, colour)| (*name, colour.css())).collect();
     to_js(&named)
+}
+
+/// What the simulator uses where a function leaves a setting out (AWS's values), so the page
+/// can show them as placeholders without knowing them itself.
+#[derive(Debug, PartialEq, Serialize)]
+struct FunctionDefaults {
+    memory_mb: u32,
+    timeout_s: f64,
+    /// The init phase: a log-normal by its median and 99th percentile.
+    init_p50_ms: f64,
+    init_p99_ms: f64,
+    /// New environments every 10 s (the scaling model since 2023).
+    scaling_per_ten_seconds: u32,
+    /// The model before 2023: a burst, then so many more a minute.
+    legacy_burst: u32,
+    legacy_per_minute: u32,
+    account_concurrency_limit: u32,
+    price: PriceDefaults,
+}
+
+#[derive(Debug, PartialEq, Serialize)]
+struct PriceDefaults {
+    gb_second_usd: f64,
+    provisioned_gb_second_usd: f64,
+    provisioned_duration_gb_second_usd: f64,
+    per_million_requests_usd: f64,
+}
+
+/// Read from the simulator itself: two functions that leave everything out (one on the model
+/// before 2023) in a scenario that validates, and their models read back.
+fn read_function_defaults() -> Result<FunctionDefaults, String> {
+    const BARE: &str = r#"{"version": 1, "duration": "1s", "nodes": [
+        {"kind": "client", "id": "caller", "rate": 1, "calls": [{"to": "now"}]},
+        {"kind": "function", "id": "now", "service_time": {"constant": "1ms"}},
+        {"kind": "function", "id": "before", "service_time": {"constant": "1ms"}, "scaling": {"legacy": {}}}]}"#;
+    let scenario = parse_scenario(BARE).map_err(|errors| errors.to_string())?;
+    let mut functions = scenario.services.iter().filter_map(|service| service.function.as_deref());
+    let (Some(now), Some(before)) = (functions.next(), functions.next()) else {
+        return Err("the bare functions have no function models".to_string());
+    };
+    let DistModel::Lognormal { mu, sigma } = now.init_duration else {
+        return Err(format!("the default init phase is not a log-normal: {:?}", now.init_duration));
+    };
+    // Whole nanoseconds, as the format writes durations.
+    let ns_to_ms = |ns: f64| ns.round() / NS_PER_MS as f64;
+    let ScalingModel::PerFunction { environments_per_10s } = now.fleet.scaling else {
+        return Err(format!("the default scaling is not per function: {:?}", now.fleet.scaling));
+    };
+    let ScalingModel::Legacy { burst, per_minute } = before.fleet.scaling else {
+        return Err(format!("the legacy scaling did not read as such: {:?}", before.fleet.scaling));
+    };
+    Ok(FunctionDefaults {
+        memory_mb: now.memory_mb,
+        timeout_s: now.timeout.as_secs_f64(),
+        init_p50_ms: ns_to_ms(mu.exp()),
+        init_p99_ms: ns_to_ms((mu + sigma * Z_P99).exp()),
+        scaling_per_ten_seconds: environments_per_10s,
+        legacy_burst: burst,
+        legacy_per_minute: per_minute,
+        account_concurrency_limit: scenario.account_concurrency_limit,
+        price: PriceDefaults {
+            gb_second_usd: now.price.gb_second_usd,
+            provisioned_gb_second_usd: now.price.provisioned_gb_second_usd,
+            provisioned_duration_gb_second_usd: now.price.provisioned_duration_gb_second_usd,
+            per_million_requests_usd: now.price.per_million_requests_usd,
+        },
+    })
+}
+
+/// A function's default settings: `{memory_mb, timeout_s, init_p50_ms, init_p99_ms,
+/// scaling_per_ten_seconds, legacy_burst, legacy_per_minute, account_concurrency_limit,
+/// price: {gb_second_usd, provisioned_gb_second_usd, provisioned_duration_gb_second_usd,
+/// per_million_requests_usd}}`.
+#[wasm_bindgen]
+pub fn function_defaults() -> Result<JsValue, JsValue> {
+    to_js(&read_function_defaults().map_err(|message| errors::internal(&message))?)
 }
 
 /// Panics on purpose, for the browser test that checks a panic becomes a visible message
@@ -303,6 +381,13 @@ impl Figures {
             .map_err(|message| errors::internal(&message))
     }
 
+    /// What the queue chart shows for `focus` (as `draw_chart` takes it): "waiting" (attempts
+    /// and messages waiting in services and queues) or "functions" (functions' invocations
+    /// running and execution environments), so the page can caption it.
+    pub fn queue_chart(&self, focus: Option<String>) -> String {
+        QueueChart::of(&self.view, focus.as_deref()).name().to_string()
+    }
+
     /// Draws the event graph at `cursor_s`, outlining the nodes whose ids are in `selected`
     /// (an array of strings).
     pub fn draw_graph(&mut self, canvas: JsValue, cursor_s: f64, selected: JsValue) -> Result<(), JsValue> {
@@ -371,6 +456,19 @@ mod tests {
         effects.outage = Some(Outage::Hang);
         effects.workers_lost = 4;
         assert_eq!(fault_label(&effects), "slowdown 3x, +50 ms, outage: hang, 4 workers lost");
+    }
+
+    #[test]
+    fn function_defaults_are_the_simulators() {
+        let defaults = read_function_defaults().unwrap_or_else(|message| panic!("{message}"));
+        // AWS's published values, as POLICIES.md lists them.
+        assert_eq!((defaults.memory_mb, defaults.timeout_s), (128, 3.0));
+        assert_eq!((defaults.init_p50_ms, defaults.init_p99_ms), (250.0, 1000.0));
+        assert_eq!(defaults.scaling_per_ten_seconds, 1000);
+        assert_eq!((defaults.legacy_burst, defaults.legacy_per_minute), (3000, 500));
+        assert_eq!(defaults.account_concurrency_limit, 1000);
+        assert_eq!(defaults.price.per_million_requests_usd, 0.20);
+        assert_eq!(defaults.price.gb_second_usd, 0.000_016_666_7);
     }
 
     #[test]

@@ -1,6 +1,7 @@
-//! Time charts drawn with plotters: traffic, latency percentiles, queue depth, and the
-//! policies of one call or service (a budget's level, a breaker's open spells, a concurrency
-//! limit, and what those policies refused, on a second axis).
+//! Time charts drawn with plotters: traffic, latency percentiles, queue depth (or, where
+//! functions are what a scenario runs, their capacity: invocations running and execution
+//! environments), and the policies of one call or service (a budget's level, a breaker's open
+//! spells, a concurrency limit, and what those policies refused, on a second axis).
 //!
 //! Every chart spans the scenario's whole duration, shades the fault windows, marks the time
 //! cursor with a vertical line, and carries a legend whose entries show each series' value at
@@ -10,11 +11,12 @@
 use crate::canvas::{Backend, Surface};
 use crate::format::{compact, format, Unit};
 use crate::palette::{self, Colour};
-use crate::view::{Metrics, RunView, Values};
+use crate::view::{Metrics, NodeSeriesView, RunView, Values};
 use plotters::coord::ranged1d::{AsRangedCoord, Ranged, ValueFormatter};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
+use std::borrow::Cow;
 
 /// Which chart to draw.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,7 +25,7 @@ pub enum Chart {
     Traffic,
     /// End-to-end latency percentiles of successful requests, log scale.
     Latency,
-    /// Attempts waiting in each service's queue.
+    /// Attempts waiting in each service's queue, or functions' capacity (see [`QueueChart`]).
     Queue,
     /// The policies of a call edge (budget level, breaker state, refusals) or of a service
     /// (concurrency limit, shedding) or a load balancer (ejected hosts).
@@ -46,7 +48,8 @@ impl Chart {
 struct Line<'a> {
     label: String,
     colour: Colour,
-    values: &'a [f64],
+    /// One value per bucket; owned for a level the scenario sets (a reserved concurrency).
+    values: Cow<'a, [f64]>,
     /// Stroke width in CSS pixels.
     width_css: f64,
     /// Dash and gap lengths in CSS pixels; None for a solid line.
@@ -80,9 +83,46 @@ enum TickUnit {
 
 const FONT_FAMILY: &str = "sans-serif";
 
+/// What the queue chart shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QueueChart {
+    /// Work waiting: attempts in services' queues, messages in queue nodes.
+    Waiting,
+    /// Functions' capacity: invocations running and execution environments. A function has no
+    /// queue (a synchronous invocation it cannot serve at once is throttled), so what limits it
+    /// is how many environments it has and may add.
+    Functions,
+}
+
+impl QueueChart {
+    /// Functions' capacity when the focus is a function, or when functions are all the
+    /// scenario has to serve work; else what waits in services and queues.
+    pub fn of(view: &RunView, focus: Option<&str>) -> QueueChart {
+        let nodes = &view.report.series.nodes;
+        let focused_function =
+            focus.is_some_and(|id| nodes.iter().any(|node| node.id == id && node.kind == "function"));
+        let has_functions = nodes.iter().any(|node| node.kind == "function");
+        let has_waiting = nodes.iter().any(|node| matches!(node.kind.as_str(), "service" | "queue"));
+        if focused_function || (has_functions && !has_waiting) {
+            QueueChart::Functions
+        } else {
+            QueueChart::Waiting
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            QueueChart::Waiting => "waiting",
+            QueueChart::Functions => "functions",
+        }
+    }
+}
+
 /// Draws one chart of a run onto a canvas, with the cursor at `cursor_s`. With a `focus`
 /// node id, the traffic and latency charts show that node's requests (a client's, or the calls
-/// into a service) instead of the whole system's, and the queue chart draws that service bolder.
+/// into a service or function; a function's cold starts and throttles as well) instead of the
+/// whole system's, and the queue chart draws that service bolder, or shows that function's
+/// capacity.
 pub fn draw(surface: &Surface, view: &RunView, chart: Chart, cursor_s: f64, focus: Option<&str>) -> Result<(), String> {
     let focused = match (chart, focus) {
         (Chart::Traffic, Some(id)) => focused_traffic(view, id),
@@ -91,9 +131,18 @@ pub fn draw(surface: &Surface, view: &RunView, chart: Chart, cursor_s: f64, focu
     };
     let root = surface.backend()?.into_drawing_area();
     let spec = match chart {
-        Chart::Traffic => traffic_spec(focused.as_ref().unwrap_or(&view.report.series.system)),
+        Chart::Traffic => {
+            let mut spec = traffic_spec(focused.as_ref().unwrap_or(&view.report.series.system));
+            if let Some(function) = focus.and_then(|id| function_series(view, id)) {
+                add_function_traffic(&mut spec, &function.metrics);
+            }
+            spec
+        }
         Chart::Latency => latency_spec(focused.as_ref().unwrap_or(&view.report.series.system)),
-        Chart::Queue => queue_spec(view, focus),
+        Chart::Queue => match QueueChart::of(view, focus) {
+            QueueChart::Waiting => queue_spec(view, focus),
+            QueueChart::Functions => capacity_spec(view, focus),
+        },
         Chart::Policies => {
             let spec = policies_spec(view, focus);
             return draw_policies(&root, surface.scale, view, &spec, cursor_s)
@@ -109,6 +158,31 @@ fn values<'a>(metrics: &'a Metrics, name: &str) -> &'a [f64] {
 
 fn any_positive(values: &[f64]) -> bool {
     values.iter().any(|&value| value > 0.0)
+}
+
+/// The series of the function with this id, if it is one.
+fn function_series<'a>(view: &'a RunView, id: &str) -> Option<&'a NodeSeriesView> {
+    view.report.series.nodes.iter().find(|node| node.id == id && node.kind == "function")
+}
+
+/// A focused function's own rates on its traffic chart, over what its callers see: the
+/// invocations that started cold, and those it throttled. A synchronous function's throttles
+/// reach its callers as rejections (drawn wide underneath, this line over them); an
+/// asynchronous function's are retried inside, so only this line shows them.
+fn add_function_traffic<'a>(spec: &mut Spec<'a>, function: &'a Metrics) {
+    let line = |label: &str, name: &str, colour: Colour, dash: Option<(f64, f64)>| Line {
+        label: label.to_string(),
+        colour,
+        values: values(function, name).into(),
+        width_css: 2.0,
+        dash,
+        filled: false,
+        unit: Unit::PerSecond,
+    };
+    // Under the dashed offered line, which stays on top.
+    let at = spec.lines.len().saturating_sub(1);
+    spec.lines.insert(at, line("throttles (429)", "throttles_per_s", palette::THROTTLES, Some((4.0, 3.0))));
+    spec.lines.insert(at, line("cold starts", "cold_starts_per_s", palette::COLD_STARTS, None));
 }
 
 /// The traffic of one node: a client's own series, or the sum of the calls into a service.
@@ -134,7 +208,7 @@ fn traffic_spec(system: &Metrics) -> Spec<'_> {
     let line = |label: &str, name: &str, colour: Colour, width_css: f64| Line {
         label: label.to_string(),
         colour,
-        values: values(system, name),
+        values: values(system, name).into(),
         width_css,
         dash: None,
         filled: false,
@@ -197,7 +271,7 @@ fn latency_spec(system: &Metrics) -> Spec<'_> {
     let line = |label: &str, name: &str, colour: Colour, width_css: f64| Line {
         label: label.to_string(),
         colour,
-        values: values(system, name),
+        values: values(system, name).into(),
         width_css,
         dash: None,
         filled: false,
@@ -240,7 +314,7 @@ fn queue_spec<'a>(view: &'a RunView, focus: Option<&str>) -> Spec<'a> {
             label: node.id.clone(),
             // Several services: the queue colour in darker shades and dash patterns.
             colour: shade(palette::QUEUE, index),
-            values: values(&node.metrics, metric),
+            values: values(&node.metrics, metric).into(),
             width_css: if !single && focus == Some(node.id.as_str()) { 3.5 } else { 2.0 },
             dash: queue_dash(index),
             filled: single,
@@ -253,6 +327,83 @@ fn queue_spec<'a>(view: &'a RunView, focus: Option<&str>) -> Spec<'a> {
         tick_unit: TickUnit::Number,
         lines,
         empty_message: "no services or queues",
+    }
+}
+
+/// Functions' capacity. One function (focused, or the only one): its invocations running (the
+/// mean over each bucket), its execution environments (at each bucket's end, idle ones
+/// included), its asynchronous events waiting and its queue pollers when it has them, and the
+/// reserved and provisioned concurrency it runs with. Several: each one's invocations running.
+fn capacity_spec<'a>(view: &'a RunView, focus: Option<&str>) -> Spec<'a> {
+    let functions: Vec<&NodeSeriesView> =
+        view.report.series.nodes.iter().filter(|node| node.kind == "function").collect();
+    let one = match (focus.and_then(|id| functions.iter().find(|node| node.id == id)), functions.as_slice()) {
+        (Some(focused), _) => Some(*focused),
+        (None, [only]) => Some(*only),
+        (None, _) => None,
+    };
+    let line = |label: &str, values: Cow<'a, [f64]>, colour: Colour, width_css: f64, dash: Option<(f64, f64)>| Line {
+        label: label.to_string(),
+        colour,
+        values,
+        width_css,
+        dash,
+        filled: false,
+        unit: Unit::Count,
+    };
+    let Some(function) = one else {
+        let single = functions.len() == 1;
+        let lines = functions
+            .iter()
+            .enumerate()
+            .map(|(index, node)| Line {
+                filled: single,
+                ..line(
+                    &node.id,
+                    values(&node.metrics, "concurrency").into(),
+                    shade(palette::RUNNING, index),
+                    2.0,
+                    queue_dash(index),
+                )
+            })
+            .collect();
+        return Spec {
+            y_title: "invocations running",
+            scale: Scale::Linear,
+            tick_unit: TickUnit::Number,
+            lines,
+            empty_message: "no functions",
+        };
+    };
+    let metrics = &function.metrics;
+    // A level the scenario sets, drawn across the buckets with data.
+    let level = |value: u32| -> Cow<'a, [f64]> { vec![f64::from(value); view.buckets()].into() };
+    let mut lines = Vec::new();
+    if let Some(info) = view.topology.function(&function.id) {
+        if let Some(reserved) = info.reserved_concurrency {
+            lines.push(line("reserved", level(reserved), palette::LEVEL, 1.5, None));
+        }
+        if info.provisioned_concurrency > 0 {
+            lines.push(line("provisioned", level(info.provisioned_concurrency), palette::LEVEL, 1.5, Some((6.0, 4.0))));
+        }
+    }
+    if any_positive(values(metrics, "pollers")) {
+        lines.push(line("pollers", values(metrics, "pollers").into(), palette::LEVEL, 1.5, Some((2.0, 3.0))));
+    }
+    if any_positive(values(metrics, "async_waiting")) {
+        lines.push(line("events waiting", values(metrics, "async_waiting").into(), palette::QUEUE, 2.0, None));
+    }
+    lines.push(line("environments", values(metrics, "environments").into(), palette::RUNNING, 1.5, Some((5.0, 4.0))));
+    lines.push(Line {
+        filled: true,
+        ..line("running", values(metrics, "concurrency").into(), palette::RUNNING, 2.0, None)
+    });
+    Spec {
+        y_title: "invocations, environments",
+        scale: Scale::Linear,
+        tick_unit: TickUnit::Number,
+        lines,
+        empty_message: "no data yet",
     }
 }
 
@@ -409,7 +560,7 @@ where
     let buckets = view.buckets();
     for line in &spec.lines {
         let style = line.colour.plotters().stroke_width((line.width_css * scale).round().max(1.0) as u32);
-        for run in finite_runs(line.values, buckets, matches!(spec.scale, Scale::Log)) {
+        for run in finite_runs(&line.values, buckets, matches!(spec.scale, Scale::Log)) {
             // A rate is the average over its bucket: plot it at the bucket's middle.
             let points: Vec<(f64, f64)> =
                 run.iter().map(|&(index, value)| ((index as f64 + 0.5) * bucket_s, value)).collect();
@@ -497,7 +648,7 @@ fn policies_spec<'a>(view: &'a RunView, focus: Option<&str>) -> PolicySpec<'a> {
     let rate = |label: &str, metrics: &'a Metrics, name: &str, colour: Colour| Line {
         label: label.to_string(),
         colour,
-        values: values(metrics, name),
+        values: values(metrics, name).into(),
         width_css: 2.0,
         dash: None,
         filled: false,
@@ -506,7 +657,7 @@ fn policies_spec<'a>(view: &'a RunView, focus: Option<&str>) -> PolicySpec<'a> {
     let level = |label: &str, metrics: &'a Metrics, name: &str| Line {
         label: label.to_string(),
         colour: palette::LEVEL,
-        values: values(metrics, name),
+        values: values(metrics, name).into(),
         width_css: 2.5,
         dash: None,
         filled: false,
@@ -596,7 +747,7 @@ fn policies_spec<'a>(view: &'a RunView, focus: Option<&str>) -> PolicySpec<'a> {
     } else {
         vec![Band { label: "breaker on its calls", colour: palette::SHORT_CIRCUITED, values: breakers }]
     };
-    let acted = rates.iter().any(|line| any_positive(line.values));
+    let acted = rates.iter().any(|line| any_positive(&line.values));
     let note = (levels.is_empty() && bands.is_empty() && !acted).then_some("nothing limited or shed on this service");
     PolicySpec { level_title: "concurrency limit", levels, rates, bands, note }
 }
@@ -614,7 +765,7 @@ fn axis_high(lines: &[Line]) -> f64 {
 /// Runs of points of a line, at the middle of their buckets.
 fn line_runs(line: &Line, view: &RunView) -> Vec<Vec<(f64, f64)>> {
     let bucket_s = view.bucket_s();
-    finite_runs(line.values, view.buckets(), false)
+    finite_runs(&line.values, view.buckets(), false)
         .into_iter()
         .map(|run| run.into_iter().map(|(index, value)| ((index as f64 + 0.5) * bucket_s, value)).collect())
         .collect()
@@ -834,7 +985,10 @@ fn draw_legend(
             } else {
                 line.label.clone()
             };
-            (legend_rank(&line.label), LegendItem { text, colour: line.colour, swatch: Swatch::Line, dash: line.dash })
+            (
+                line_rank(view, &line.label),
+                LegendItem { text, colour: line.colour, swatch: Swatch::Line, dash: line.dash },
+            )
         })
         .collect::<Vec<_>>();
     // A stable sort: labels of equal rank (service ids) keep the scenario's order.
@@ -904,10 +1058,21 @@ fn draw_legend(
     Ok((padding + row_height * f64::from(rows)).ceil() as u32)
 }
 
+/// A line's place in the legend: a node's id (one line per service or function) comes after
+/// the known labels in the scenario's order, even where it reads like one of them (a function
+/// named "provisioned").
+fn line_rank(view: &RunView, label: &str) -> usize {
+    if view.report.series.nodes.iter().any(|node| node.id == label) {
+        usize::MAX
+    } else {
+        legend_rank(label)
+    }
+}
+
 /// Legend order (lines are ordered for drawing; the legend reads best with what the user
 /// watches first). Labels not listed (service ids) keep their order after these.
 fn legend_rank(label: &str) -> usize {
-    const ORDER: [&str; 14] = [
+    const ORDER: [&str; 22] = [
         "offered",
         "attempts",
         "retries",
@@ -919,9 +1084,17 @@ fn legend_rank(label: &str) -> usize {
         "rejected",
         "short-circuited",
         "throttled",
+        "cold starts",
+        "throttles (429)",
         "p50",
         "p99",
         "p99.9",
+        "running",
+        "environments",
+        "events waiting",
+        "pollers",
+        "provisioned",
+        "reserved",
     ];
     ORDER.iter().position(|known| *known == label).unwrap_or(ORDER.len())
 }
@@ -956,9 +1129,89 @@ mod tests {
                  "edges": []}}}"#,
         );
         let spec = queue_spec(&view, None);
-        let lines: Vec<_> = spec.lines.iter().map(|line| (line.label.as_str(), line.values)).collect();
+        let lines: Vec<_> = spec.lines.iter().map(|line| (line.label.as_str(), &*line.values)).collect();
         assert_eq!(lines, vec![("jobs", &[4.0, 9.0][..]), ("worker", &[1.0, 0.0][..])]);
         assert_eq!(spec.y_title, "attempts or messages waiting");
+    }
+
+    /// Two functions called by one client each; `f` has reserved and provisioned concurrency.
+    fn functions_view(extra_nodes: &str) -> RunView {
+        run_view(&format!(
+            r#"{{"report": {{"simulated_s": 2, "duration_s": 2, "series": {{"bucket_s": 1, "buckets": 2, "system": {{}},
+                 "nodes": [{{"id": "c", "kind": "client", "metrics": {{}}}},
+                           {{"id": "f", "kind": "function", "metrics": {{"concurrency": [3, 7], "environments": [10, 12],
+                             "cold_starts_per_s": [2, 0], "throttles_per_s": [0, 5], "async_waiting": [0, 0]}}}},
+                           {{"id": "g", "kind": "function", "metrics": {{"concurrency": [1, 1], "environments": [1, 1]}}}}
+                           {extra_nodes}],
+                 "edges": [{{"from": "c", "to": "f", "metrics": {{"attempts_per_s": [4, 9], "rejected_per_s": [0, 5]}}}}]}}}},
+               "topology": {{"functions": [{{"id": "f", "reserved_concurrency": 20, "provisioned_concurrency": 10}},
+                                          {{"id": "g"}}]}}}}"#
+        ))
+    }
+
+    fn labels_and_values<'a>(spec: &'a Spec) -> Vec<(&'a str, &'a [f64])> {
+        spec.lines.iter().map(|line| (line.label.as_str(), &*line.values)).collect()
+    }
+
+    #[test]
+    fn the_queue_chart_shows_functions_where_they_are_the_work() {
+        let view = functions_view("");
+        assert_eq!(QueueChart::of(&view, None), QueueChart::Functions, "only functions serve");
+        assert_eq!(QueueChart::of(&view, Some("c")), QueueChart::Functions);
+        let mixed = functions_view(r#", {"id": "api", "kind": "service", "metrics": {"queue_depth": [0, 1]}}"#);
+        assert_eq!(QueueChart::of(&mixed, None), QueueChart::Waiting, "services wait: their queues, as before");
+        assert_eq!(QueueChart::of(&mixed, Some("api")), QueueChart::Waiting);
+        assert_eq!(QueueChart::of(&mixed, Some("g")), QueueChart::Functions, "a focused function: its capacity");
+    }
+
+    #[test]
+    fn a_functions_capacity_shows_running_environments_and_its_levels() {
+        let view = functions_view("");
+        let spec = capacity_spec(&view, Some("f"));
+        assert_eq!(
+            labels_and_values(&spec),
+            vec![
+                ("reserved", &[20.0, 20.0][..]),
+                ("provisioned", &[10.0, 10.0][..]),
+                ("environments", &[10.0, 12.0][..]),
+                ("running", &[3.0, 7.0][..]),
+            ],
+            "no events waiting or pollers: not drawn"
+        );
+        assert_eq!(spec.lines.iter().filter(|line| line.filled).count(), 1, "running is filled");
+        // No focus: each function's invocations running.
+        let spec = capacity_spec(&view, None);
+        assert_eq!(labels_and_values(&spec), vec![("f", &[3.0, 7.0][..]), ("g", &[1.0, 1.0][..])]);
+        assert_eq!(spec.y_title, "invocations running");
+        // A function without settings of its own: no levels.
+        let labels: Vec<_> = capacity_spec(&view, Some("g")).lines.iter().map(|line| line.label.clone()).collect();
+        assert_eq!(labels, ["environments", "running"]);
+    }
+
+    #[test]
+    fn a_focused_functions_traffic_adds_its_cold_starts_and_throttles() {
+        let view = functions_view("");
+        let callers = focused_traffic(&view, "f").unwrap_or_default();
+        let mut spec = traffic_spec(&callers);
+        let plain = labels_and_values(&spec).into_iter().map(|(label, _)| label.to_string()).collect::<Vec<_>>();
+        assert!(plain.contains(&"rejected".to_string()), "callers' rejections stay: {plain:?}");
+        let Some(function) = function_series(&view, "f") else { panic!("f is a function") };
+        add_function_traffic(&mut spec, &function.metrics);
+        let lines = labels_and_values(&spec);
+        assert!(lines.contains(&("cold starts", &[2.0, 0.0][..])), "{lines:?}");
+        assert!(lines.contains(&("throttles (429)", &[0.0, 5.0][..])), "{lines:?}");
+        assert_eq!(lines.last().map(|(label, _)| *label), Some("offered"), "offered stays on top");
+        assert!(function_series(&view, "c").is_none(), "a client is no function");
+    }
+
+    #[test]
+    fn node_ids_keep_the_scenarios_order_in_the_legend() {
+        let view = functions_view(
+            r#", {"id": "provisioned", "kind": "function", "metrics": {"concurrency": [0, 0], "environments": [0, 0]}}"#,
+        );
+        let mut labels = vec!["f", "g", "provisioned", "running"];
+        labels.sort_by_key(|label| line_rank(&view, label));
+        assert_eq!(labels, vec!["running", "f", "g", "provisioned"]);
     }
 
     #[test]

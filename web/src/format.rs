@@ -18,6 +18,8 @@ pub enum Unit {
     Share,
     /// A plain count: "445k".
     Count,
+    /// US dollars: "$0.251", "$12.35", "$1.2k".
+    Usd,
 }
 
 impl Unit {
@@ -30,6 +32,7 @@ impl Unit {
             "x" => Unit::Factor,
             "share" => Unit::Share,
             "count" => Unit::Count,
+            "usd" => Unit::Usd,
             _ => return None,
         })
     }
@@ -49,6 +52,7 @@ pub fn format(value: f64, unit: Unit) -> String {
         Unit::Factor => format!("{}x", fixed(value, if value.abs() < 10.0 { 1 } else { 0 })),
         Unit::Share => share(value),
         Unit::Count => compact(value),
+        Unit::Usd => usd(value),
     }
 }
 
@@ -137,6 +141,24 @@ fn seconds(s: f64) -> String {
     }
 }
 
+/// Dollars: cents from $1 up, three significant digits below (a run's cost is often a
+/// fraction of a cent, and "$0.00" would hide the difference a setting makes).
+fn usd(value: f64) -> String {
+    let magnitude = value.abs();
+    let sign = if value < 0.0 { "-" } else { "" };
+    if magnitude >= 999.995 {
+        format!("{sign}${}", compact(magnitude))
+    } else if magnitude >= 1.0 {
+        format!("{sign}${magnitude:.2}")
+    } else if magnitude == 0.0 {
+        "$0".to_string()
+    } else {
+        // Three significant digits, never more than 9 decimals (a billionth of a dollar).
+        let decimals = (2 - magnitude.log10().floor() as i32).clamp(2, 9) as usize;
+        format!("{sign}${}", trim_zeros(format!("{magnitude:.decimals$}")))
+    }
+}
+
 fn share(value: f64) -> String {
     let percent = value * 100.0;
     let magnitude = percent.abs();
@@ -218,8 +240,25 @@ mod tests {
     }
 
     #[test]
+    fn dollars_keep_what_a_setting_changes() {
+        check(&[
+            (0.0, Unit::Usd, "$0"),
+            (0.25127, Unit::Usd, "$0.251"),
+            (0.40557, Unit::Usd, "$0.406"),
+            (0.0042, Unit::Usd, "$0.0042"),
+            (0.000_016_666_7, Unit::Usd, "$0.0000167"),
+            (0.999, Unit::Usd, "$0.999"),
+            (0.9996, Unit::Usd, "$1"),
+            (1.5, Unit::Usd, "$1.50"),
+            (12.345, Unit::Usd, "$12.35"),
+            (1234.0, Unit::Usd, "$1.2k"),
+            (f64::NAN, Unit::Usd, "–"),
+        ]);
+    }
+
+    #[test]
     fn unit_names_round_trip() {
-        for name in ["per_s", "ms", "s", "x", "share", "count"] {
+        for name in ["per_s", "ms", "s", "x", "share", "count", "usd"] {
             assert!(Unit::from_name(name).is_some(), "{name}");
         }
         assert_eq!(Unit::from_name("furlongs"), None);

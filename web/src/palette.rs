@@ -60,8 +60,14 @@ pub const SHED: Colour = Colour::hex(0x9d174d);
 pub const EXPIRED: Colour = Colour::hex(0x9a3412);
 /// Attempts their callers cancelled.
 pub const CANCELLED: Colour = Colour::hex(0x78716c);
-/// Queue depth.
+/// Queue depth; also a function's asynchronous events waiting.
 pub const QUEUE: Colour = Colour::hex(0x0891b2);
+/// A function's invocations running (solid) and its execution environments (dashed).
+pub const RUNNING: Colour = Colour::hex(0x4f46e5);
+/// Invocations that waited for a new execution environment's init phase.
+pub const COLD_STARTS: Colour = Colour::hex(0xc026d3);
+/// Invocations a function refused for want of an environment (429).
+pub const THROTTLES: Colour = Colour::hex(0x7f1d1d);
 /// Latency percentiles, light to dark as the tail gets longer.
 pub const LATENCY_P50: Colour = Colour::hex(0x38bdf8);
 pub const LATENCY_P99: Colour = Colour::hex(0x0369a1);
@@ -100,6 +106,9 @@ pub const NAMED: &[(&str, Colour)] = &[
     ("shed", SHED),
     ("expired", EXPIRED),
     ("cancelled", CANCELLED),
+    ("running", RUNNING),
+    ("cold-starts", COLD_STARTS),
+    ("throttles", THROTTLES),
     ("latency-p50", LATENCY_P50),
     ("latency-p99", LATENCY_P99),
     ("latency-p999", LATENCY_P999),
@@ -139,6 +148,9 @@ mod tests {
             SHED,
             EXPIRED,
             CANCELLED,
+            RUNNING,
+            COLD_STARTS,
+            THROTTLES,
         ];
         for (index, colour) in series.iter().enumerate() {
             assert!(!series[index + 1..].contains(colour), "{colour:?} is used twice");

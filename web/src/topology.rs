@@ -1,9 +1,9 @@
 //! The scenario's structure as the drawing code needs it and the report does not carry: where
-//! each call edge is written in the scenario (its path), which policies it has, and each load
-//! balancer's pool and policy.
+//! each call edge is written in the scenario (its path), which policies it has, each load
+//! balancer's pool and policy, and each function's reserved and provisioned concurrency.
 //!
 //! ```text
-//!  ValidScenario --Topology::of--> {edges: [{from, to, path, fallback, policies}], balancers, services}
+//!  ValidScenario --Topology::of--> {edges: [{from, to, path, fallback, policies}], balancers, services, functions}
 //!        (worker: RunHandle.topology())        --postMessage-->    Figures (page): badges, pools
 //! ```
 //!
@@ -67,6 +67,17 @@ pub struct ServiceInfo {
     pub limiter: Option<String>,
 }
 
+/// A function's concurrency settings as the simulator runs them (provisioned concurrency is
+/// held to the reserved concurrency).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FunctionInfo {
+    pub id: String,
+    #[serde(default)]
+    pub reserved_concurrency: Option<u32>,
+    #[serde(default)]
+    pub provisioned_concurrency: u32,
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Topology {
     #[serde(default)]
@@ -78,6 +89,8 @@ pub struct Topology {
     /// Services polling queues: `(queue, service)`.
     #[serde(default)]
     pub consumers: Vec<(String, String)>,
+    #[serde(default)]
+    pub functions: Vec<FunctionInfo>,
 }
 
 impl Topology {
@@ -142,7 +155,19 @@ impl Topology {
                 })
                 .collect();
         }
-        Topology { edges, balancers, services, consumers }
+        let functions = scenario
+            .services
+            .iter()
+            .filter_map(|service| {
+                let function = service.function.as_ref()?;
+                Some(FunctionInfo {
+                    id: scenario.node_id(service.node).to_string(),
+                    reserved_concurrency: function.fleet.reserved,
+                    provisioned_concurrency: function.fleet.provisioned,
+                })
+            })
+            .collect();
+        Topology { edges, balancers, services, consumers, functions }
     }
 
     pub fn balancer(&self, id: &str) -> Option<&BalancerInfo> {
@@ -151,6 +176,10 @@ impl Topology {
 
     pub fn service(&self, id: &str) -> Option<&ServiceInfo> {
         self.services.iter().find(|service| service.id == id)
+    }
+
+    pub fn function(&self, id: &str) -> Option<&FunctionInfo> {
+        self.functions.iter().find(|function| function.id == id)
     }
 }
 
@@ -259,5 +288,22 @@ mod tests {
         assert!(topology.edges[2].policies.hedge);
         assert_eq!(topology.balancer("lb").map(|b| (b.pool.len(), b.policy.as_str())), Some((2, "peak EWMA")));
         assert_eq!(topology.service("a").and_then(|s| s.limiter.as_deref()), Some("aimd"));
+    }
+
+    #[test]
+    fn functions_carry_their_concurrency_as_run() {
+        let topology = topology(
+            r#"{"version": 1, "duration": "10s", "nodes": [
+              {"kind": "client", "id": "c", "rate": 10, "calls": [{"to": "f"}]},
+              {"kind": "function", "id": "f", "service_time": {"constant": "1ms"},
+               "reserved_concurrency": 50, "provisioned_concurrency": 20},
+              {"kind": "function", "id": "g", "service_time": {"constant": "1ms"}}]}"#,
+        );
+        let functions: Vec<_> = topology
+            .functions
+            .iter()
+            .map(|f| (f.id.as_str(), f.reserved_concurrency, f.provisioned_concurrency))
+            .collect();
+        assert_eq!(functions, [("f", Some(50), 20), ("g", None, 0)]);
     }
 }

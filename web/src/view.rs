@@ -146,8 +146,9 @@ impl RunView {
         if topology.edges.len() > NODES_MAX
             || topology.balancers.len() > NODES_MAX
             || topology.services.len() > NODES_MAX
+            || topology.functions.len() > NODES_MAX
         {
-            return bad("topology", &format!("expected at most {NODES_MAX} edges, balancers and services"));
+            return bad("topology", &format!("expected at most {NODES_MAX} edges, balancers, services and functions"));
         }
         if topology.balancers.iter().any(|balancer| balancer.pool.len() > NODES_MAX) {
             return bad("topology.balancers", &format!("expected pools of at most {NODES_MAX} services"));

@@ -181,3 +181,23 @@ fn cost_is_tokens_at_their_prices() {
     assert!((count(&report, "model", "cost_usd") - 100.0 * 0.004_515).abs() < 1e-12);
     assert!((count(&report, "model", "cost_per_1000_requests_usd") - 4.515).abs() < 1e-9);
 }
+
+/// A latency budget: a call timeout of 1 s on a model that answers in 2.61 s gives up on it
+/// and falls back to a small model (0.2 s + 1 ms per output token), which answers everyone in
+/// 1 s + 0.3 s. The abandoned answers still cost: the primary decodes and bills them.
+#[test]
+fn a_latency_budget_falls_back_to_a_faster_model() {
+    let mut s = scenario("60s", 1.0, json!({}), json!({ "timeout": "1s", "fallback": { "call": { "to": "small" } } }));
+    s["nodes"].as_array_mut().unwrap().push(json!({ "kind": "llm", "id": "small", "slots": 100,
+        "prompt_tokens": { "constant": 1000 }, "output_tokens": { "constant": 101 },
+        "latency": { "prefill_base": "200ms", "prefill_per_1k_tokens": "0ms", "time_per_output_token": "1ms" } }));
+    let report = run(&s);
+    assert_eq!(report.summary.failed, 0);
+    // One request a second; the last one's fallback ends after the run.
+    assert_eq!(count(&report, "small", "completed"), 59.0);
+    let latency = report.summary.latency_ms.as_ref().unwrap();
+    assert_eq!((latency.p50, latency.max), (1_300.0, 1_300.0));
+    // Timeouts do not reach the server: the primary finishes (and bills) what it started.
+    assert!(count(&report, "model", "completed") >= 58.0);
+    assert!(count(&report, "model", "cost_usd") > 0.0);
+}
