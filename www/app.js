@@ -34,9 +34,13 @@ import { applyChoice, applyParam, BALANCER_FAMILIES, CALL_FAMILIES, familyForErr
 import { createFamilyGroup } from './policy-panel.js';
 import { renderFunctionSummary } from './function-summary.js';
 import { renderSummary } from './summary.js';
+import { checkedView, isLinkFragment, viewOf } from './share.js';
+import { wireSharePanel } from './share-panel.js';
 
 /** Quiet time after the last control change before re-running. */
 const RERUN_DEBOUNCE_MS = 150;
+/** Quiet time after the last change before the address bar's link follows it. */
+const ADDRESS_DEBOUNCE_MS = 400;
 /** How long "play" takes to sweep the cursor through the whole run. */
 const PLAY_SWEEP_MS = 12_000;
 
@@ -102,6 +106,13 @@ const state = {
   cursor_s: 0,
   /** Once the user moves the cursor, new results keep it where it is. */
   cursorTouched: false,
+  /**
+   * Whether the address bar carries the scenario as a link (`#v1.…`): from the first edit, or
+   * when the page was opened from a link, so a reload keeps the edits. A preset just picked
+   * needs no link.
+   */
+  addressTracks: false,
+  addressTimer: 0,
   requestId: 0,
   /** performance.now() when the current request was sent, to measure the re-run time. */
   requestSentAt: 0,
@@ -793,6 +804,7 @@ function setFocus(id) {
     : node.kind === 'client' ? `of ${node.id}` : callers === 1 ? `into ${node.id}` : 'of all clients';
   syncPoliciesCaption();
   scheduleDraw();
+  scheduleAddress();
 }
 
 function syncEditor({ force = false } = {}) {
@@ -840,6 +852,8 @@ function loadPreset(name) {
     return;
   }
   ui.preset.value = preset.name;
+  state.addressTracks = false;
+  clearAddress();
   state.cursorTouched = false;
   state.selection = { client: null, service: null, balancer: null, function: null, call: null };
   state.focus = null;
@@ -855,6 +869,67 @@ function loadPreset(name) {
 function edited() {
   syncEditor();
   requestRun();
+  state.addressTracks = true;
+  scheduleAddress();
+}
+
+// ---- share links --------------------------------------------------------------------------
+
+/** The link (`v1.…`) of the current scenario and view, or null (with a message) if none. */
+function currentLink() {
+  if (!state.scenario) return null;
+  return guard('making a link', () => wasm.make_link(JSON.stringify(state.scenario), JSON.stringify(viewOf(state)))) ?? null;
+}
+
+/** Puts the current link in the address bar, soon (typing and scrubbing make many changes). */
+function scheduleAddress() {
+  if (!state.addressTracks) return;
+  clearTimeout(state.addressTimer);
+  state.addressTimer = setTimeout(() => {
+    const link = currentLink();
+    if (link) history.replaceState(null, '', `#${link}`);
+  }, ADDRESS_DEBOUNCE_MS);
+}
+
+function clearAddress() {
+  clearTimeout(state.addressTimer);
+  if (location.hash) history.replaceState(null, '', location.pathname + location.search);
+}
+
+/** Which selection slot a node of each kind fills. */
+const SELECTION_SLOTS = { client: 'client', service: 'service', load_balancer: 'balancer', function: 'function', llm: 'llm' };
+
+/**
+ * Opens a share link: its scenario, seed and view. A link that cannot be opened says why and
+ * leaves the page as it is (the caller shows the default scenario if there is none yet).
+ */
+function openLink(fragment) {
+  let opened;
+  let scenario;
+  try {
+    opened = wasm.open_link(fragment);
+    scenario = JSON.parse(opened.scenario_json);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    showBanner(`This link could not be opened: ${reason}`);
+    clearAddress();
+    return false;
+  }
+  const view = checkedView(opened.view, scenario);
+  stopPlaying();
+  state.selection = { client: null, service: null, balancer: null, function: null, call: view.call ?? null };
+  for (const id of view.selected ?? []) {
+    const slot = SELECTION_SLOTS[findNode(scenario, id)?.kind];
+    if (slot) state.selection[slot] = id;
+  }
+  state.focus = view.focus ?? null;
+  state.policyFocus = null;
+  state.cursorTouched = view.cursor_s !== undefined;
+  if (state.cursorTouched) state.cursor_s = view.cursor_s;
+  ui.preset.value = '';
+  state.addressTracks = true;
+  loadScenario(scenario);
+  return true;
 }
 
 function numberValue(input) {
@@ -920,6 +995,7 @@ function wireEditor() {
     }
     hideErrors();
     state.editorDirty = false;
+    state.addressTracks = true;
     loadScenario(JSON.parse(text));
     ui.editorStatus.textContent = 'Applied';
     ui.editorStatus.classList.remove('bad');
@@ -932,6 +1008,7 @@ function wireCursor() {
     state.cursorTouched = true;
     state.cursor_s = ui.cursor.valueAsNumber;
     scheduleDraw();
+    scheduleAddress();
   });
   ui.play.addEventListener('click', () => (state.playing ? stopPlaying() : startPlaying()));
   ui.graph.addEventListener('click', (event) => {
@@ -1007,6 +1084,10 @@ async function main() {
   }
   applyPalette();
   state.presets = guard('listing the presets', () => wasm.presets()) ?? [];
+  // Shown when the scenario came from a link rather than a preset.
+  const fromLink = new Option('Opened from a link', '');
+  fromLink.hidden = true;
+  ui.preset.append(fromLink);
   for (const preset of state.presets) ui.preset.append(new Option(preset.title || preset.name, preset.name));
   state.functionDefaults = guard('reading the defaults of functions', () => wasm.function_defaults()) ?? null;
   createPriceRows();
@@ -1017,8 +1098,28 @@ async function main() {
   wireCursor();
   new ResizeObserver(() => scheduleDraw()).observe(ui.graph);
   for (const [, canvas] of ui.charts) new ResizeObserver(() => scheduleDraw()).observe(canvas);
+  wireSharePanel({ currentLink: linkInAddress, scenarioName: () => state.scenario?.name ?? '' });
   startWorker();
-  loadPreset(guard('reading the default preset', () => wasm.default_preset()));
+  // A link in the address opens its scenario; anything else (or a link that cannot be
+  // opened, which says why) starts on the default preset.
+  if (!(isLinkFragment(location.hash) && openLink(location.hash))) {
+    loadPreset(guard('reading the default preset', () => wasm.default_preset()));
+  }
+  // A link pasted into the address bar of the open page.
+  window.addEventListener('hashchange', () => {
+    if (isLinkFragment(location.hash)) openLink(location.hash);
+  });
+}
+
+/** The current link, also put in the address bar at once (what Share copies is what it shows). */
+function linkInAddress() {
+  const link = currentLink();
+  if (link) {
+    clearTimeout(state.addressTimer);
+    state.addressTracks = true;
+    history.replaceState(null, '', `#${link}`);
+  }
+  return link;
 }
 
 // For the browser tests of the crash paths: make the worker's wasm, or the page's, panic.

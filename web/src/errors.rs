@@ -44,6 +44,16 @@ pub fn argument(path: &str, message: &str) -> JsValue {
     error_object("ArgumentError", &format!("{path}: {message}"), &[problem])
 }
 
+/// A share link that cannot be made or opened; `code` says which problem (`corrupt`,
+/// `truncated`, ..., as the `code` property), the message says it in plain words.
+pub fn link(code: &str, message: &str) -> JsValue {
+    let problem = Problem { path: "", kind: "link", message };
+    let error = error_object("LinkError", message, &[problem]);
+    // As for `errors`, setting a property on a fresh Error cannot fail.
+    let _ = js_sys::Reflect::set(&error, &JsValue::from_str("code"), &JsValue::from_str(code));
+    error
+}
+
 /// Something that should not happen (a canvas refusing to draw, a conversion failing).
 pub fn internal(message: &str) -> JsValue {
     let problem = Problem { path: "", kind: "internal", message };

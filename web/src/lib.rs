@@ -11,7 +11,7 @@
 //! Modules: `api` (the wasm-bindgen exports), `errors` (errors as JS objects with field
 //! paths), `view` (the report as the drawing code reads it), `charts` (plotters time charts),
 //! `graph` (the event graph), `canvas` (high-DPI sizing and the plotters backend), `format`
-//! (numbers for people), `palette` (the one set of colours), `topology` (edge paths and
+//! (numbers for people), `links` (share links), `palette` (the one set of colours), `topology` (edge paths and
 //! policies, load balancers' pools: the scenario's structure the report does not carry).
 
 mod api;
@@ -20,8 +20,10 @@ mod charts;
 mod errors;
 pub mod format;
 mod graph;
+mod links;
 pub mod palette;
 mod topology;
 mod view;
 
 pub use api::*;
+pub use links::*;
