@@ -1,6 +1,6 @@
 // The playground page: wires the controls, the worker and the drawing together.
 //
-//   controls, function and policies panels / JSON editor --edit--> scenario (plain object) --debounced 'run'--> worker.js
+//   controls, function, LLM and policies panels / JSON editor --edit--> scenario (plain object) --debounced 'run'--> worker.js
 //   worker 'result' --> new Figures({report, faults, topology}) --> graph + charts at the time cursor
 //
 // The page holds no simulation logic: the worker runs the wasm simulator, the wasm draws, and
@@ -30,9 +30,11 @@ import {
   scalingChoices,
   scalingExplained,
 } from './functions.js';
+import { applyLlmControl, cacheExplained, LLM_CONTROL_FIELDS, LLM_PRICES, llmErrors, readLlm } from './llms.js';
 import { applyChoice, applyParam, BALANCER_FAMILIES, CALL_FAMILIES, familyForError, SERVICE_FAMILIES } from './policies.js';
 import { createFamilyGroup } from './policy-panel.js';
 import { renderFunctionSummary } from './function-summary.js';
+import { renderLlmSummary } from './llm-summary.js';
 import { renderSummary } from './summary.js';
 import { checkedView, isLinkFragment, viewOf } from './share.js';
 import { wireSharePanel } from './share-panel.js';
@@ -79,13 +81,24 @@ const QUEUE_CAPTIONS = {
     unit: 'invocations running, per function: click one for its environments',
     label: "Each function's invocations running over time",
   },
+  llm: {
+    title: 'LLM tokens',
+    unit: 'in the last minute: charged, used, limits (dashed)',
+    label: "An LLM endpoint's tokens over the last minute against its per-minute limits over time",
+  },
+  /** Several endpoints and none in focus: the chart draws each one's 429s. */
+  severalLlms: {
+    title: 'LLM 429s',
+    unit: 'in the last minute, per endpoint: click one for its tokens',
+    label: "Each LLM endpoint's 429s over the last minute over time",
+  },
 };
 
 const state = {
   presets: [],
   /** The scenario being edited, in the scenario JSON format. */
   scenario: null,
-  selection: { client: null, service: null, balancer: null, function: null, call: null },
+  selection: { client: null, service: null, balancer: null, function: null, llm: null, call: null },
   /** The node whose traffic the traffic chart shows (the last one clicked); null: all. */
   focus: null,
   /**
@@ -95,6 +108,8 @@ const state = {
   policyFocus: null,
   /** What a function leaves out, as the simulator fills it in (placeholders of the Function fieldset). */
   functionDefaults: null,
+  /** What an LLM endpoint leaves out, as the simulator fills it in (placeholders of the LLM fieldset). */
+  llmDefaults: null,
   /** The last report shown (policy defaults start from its figures). */
   lastReport: null,
   /** Validation errors of the last run request, shown next to the policies they concern. */
@@ -152,6 +167,10 @@ function collectElements() {
     fnInvocationNote: 'fn-invocation-note', fnInit: 'fn-init', fnInitExplain: 'fn-init-explain',
     queueTitle: 'queue-title', queueFocus: 'queue-focus', queueUnit: 'queue-unit',
     functionSummary: 'function-summary', functionRows: 'function-rows', functionDetail: 'function-detail',
+    llmControls: 'llm-controls', llmName: 'llm-name', llmPriceRows: 'llm-price-rows', llmRefusals: 'llm-refusals',
+    llmCacheExplain: 'llm-cache-hit-explain', llmCacheNote: 'llm-cache-note',
+    llmSummary: 'llm-summary', llmRows: 'llm-rows', llmDetail: 'llm-detail', llmCacheColumn: 'llm-cache-column',
+    servicePolicyGroup: 'service-policy-group',
     callFamilies: 'call-families', serviceFamilies: 'service-families', balancerFamilies: 'balancer-families',
     policyCallName: 'policy-call-name', policyServiceName: 'policy-service-name', balancerName: 'balancer-name',
     balancerGroup: 'balancer-policy-group', policiesFocus: 'policies-focus',
@@ -357,6 +376,7 @@ function showResult({ report, faults, topology }, { partial, elapsedMs }) {
   ui.cursor.value = String(state.cursor_s);
   renderSummary(ui, { report, faults, partial, elapsedMs }, wasm.format_value);
   renderFunctionSummary(ui, report, summaryFunction(), wasm.format_value);
+  renderLlmSummary(ui, report, summaryLlm(), wasm.format_value);
   syncQueueCaption();
   drawNow();
 }
@@ -374,7 +394,7 @@ function drawNow() {
   ui.cursorValue.textContent = `t = ${wasm.format_value(state.cursor_s, 's')}`;
   const figures = state.figures;
   if (!figures) return;
-  const selected = [state.selection.client, state.selection.service, state.selection.function].filter(Boolean);
+  const selected = [state.selection.client, state.selection.service, state.selection.function, state.selection.llm].filter(Boolean);
   guard('drawing the event graph', () => figures.draw_graph(ui.graph, state.cursor_s, selected));
   const policyFocus = policyFocusTarget();
   for (const [name, canvas] of ui.charts) {
@@ -431,6 +451,8 @@ function syncControls() {
   ui.clientControls.disabled = !values.hasClient;
   ui.callControls.disabled = !values.hasCall;
   ui.serviceControls.disabled = !values.hasService;
+  // A scenario without services (functions or LLM endpoints only): nothing to show there.
+  ui.serviceControls.hidden = nodeIds(state.scenario, 'service').length === 0;
   ui.rateControl.hidden = values.closedLoop;
   ui.usersControl.hidden = !values.closedLoop;
   ui.disciplineExplain.textContent = DISCIPLINE_EXPLAINED[values.discipline] ?? '';
@@ -449,6 +471,7 @@ function syncControls() {
   syncNodeChoice(ui.serviceName, 'service', state.selection.service);
   syncNodeChoice(ui.balancerName, 'load_balancer', state.selection.balancer);
   syncFunctionControls();
+  syncLlmControls();
   syncCallChoice();
   syncPolicies();
 }
@@ -458,9 +481,9 @@ function syncControls() {
 /** Number fields of the Function fieldset (each with a slider `${id}-range` if it has one). */
 const FUNCTION_NUMBERS = ['fn-reserved', 'fn-provisioned', 'fn-memory', 'fn-timeout', 'fn-init', 'fn-account'];
 
-/** Builds the price table's rows, once: labels come from PRICES, never from the scenario. */
-function createPriceRows() {
-  for (const [control, , label, unit] of PRICES) {
+/** Builds a price table's rows, once: labels come from `prices`, never from the scenario. */
+function createPriceRows(container, prices) {
+  for (const [control, , label, unit] of prices) {
     const row = document.createElement('div');
     row.className = 'price-row';
     const text = document.createElement('label');
@@ -483,7 +506,7 @@ function createPriceRows() {
     error.setAttribute('role', 'alert');
     error.hidden = true;
     row.append(text, input, error);
-    ui.priceRows.append(row);
+    container.append(row);
   }
 }
 
@@ -601,24 +624,143 @@ function wireFunctionControls() {
   }
 }
 
+/** How many calls of the scenario reach node `id`, fallback calls included: its call edges. */
+function callsInto(id) {
+  let count = 0;
+  for (const node of state.scenario?.nodes ?? []) {
+    for (const call of Array.isArray(node?.calls) ? node.calls : []) {
+      if (call?.to === id) count += 1;
+      if (call?.fallback?.call?.to === id) count += 1;
+    }
+  }
+  return count;
+}
+
+/**
+ * The scenario's fallback calls: each as the `callList` entry of the call it belongs to, with
+ * the fallback's own path (a call edge of the policies chart), label and target.
+ */
+function fallbackCalls() {
+  return callList(state.scenario).flatMap((entry) => {
+    const to = findNode(state.scenario, entry.node).calls[entry.index]?.fallback?.call?.to;
+    if (typeof to !== 'string') return [];
+    return [{ ...entry, path: `${entry.path}.fallback.call`, label: `${entry.node} → ${to} (fallback)`, to }];
+  });
+}
+
+/** The fallback call that reaches node `id` (see `fallbackCalls`), or undefined. */
+function fallbackCallInto(id) {
+  return fallbackCalls().find((entry) => entry.to === id);
+}
+
+// ---- the LLM endpoint fieldset ----------------------------------------------------------
+
+/** Number fields of the LLM endpoint fieldset (each with a slider `${id}-range` if it has one). */
+const LLM_NUMBERS = ['llm-slots', 'llm-max-output', 'llm-rpm', 'llm-tpm', 'llm-cache-hit'];
+
+/** Shows the selected endpoint's settings, with the simulator's defaults as placeholders. */
+function syncLlmControls() {
+  const id = state.selection.llm;
+  const defaults = state.llmDefaults;
+  const values = readLlm(state.scenario, id, wasm.parse_duration_ms, defaults);
+  ui.llmControls.hidden = nodeIds(state.scenario, 'llm').length === 0;
+  ui.llmControls.disabled = !values.hasLlm;
+  syncNodeChoice(ui.llmName, 'llm', id);
+  const placeholders = {
+    'llm-max-output': defaults?.max_output_tokens,
+    ...Object.fromEntries(LLM_PRICES.map(([control, field]) => [control, defaults?.price?.[field]])),
+  };
+  for (const control of LLM_NUMBERS) {
+    setNumber(control, values[control]);
+    const range = document.getElementById(`${control}-range`);
+    if (range && values[control] === null) {
+      const fallback = Number(placeholders[control]);
+      if (Number.isFinite(fallback)) range.value = String(fallback);
+    }
+  }
+  for (const [control] of LLM_PRICES) setNumber(control, values.prices[control]);
+  for (const [control, placeholder] of Object.entries(placeholders)) {
+    document.getElementById(control).placeholder = placeholder === undefined ? '' : String(placeholder);
+  }
+  ui.llmRefusals.checked = values.refusalsCount;
+  ui.llmCacheExplain.textContent = cacheExplained(values, wasm.format_value);
+  showLlmErrors(state.lastErrors);
+}
+
+/** Puts each validation error of the selected endpoint at its control. */
+function showLlmErrors(errors) {
+  const byControl = llmErrors(errors, nodePath(state.scenario, state.selection.llm));
+  for (const control of Object.keys(LLM_CONTROL_FIELDS)) {
+    const messages = byControl.get(control) ?? [];
+    const error = document.getElementById(`${control}-error`);
+    error.hidden = messages.length === 0;
+    error.textContent = messages.join(' ');
+    const input = document.getElementById(control);
+    if (messages.length > 0) input.setAttribute('aria-invalid', 'true');
+    else input.removeAttribute('aria-invalid');
+  }
+}
+
+/** A user edit of the selected endpoint: applied, its note shown, re-run. */
+function editLlm(name, value) {
+  const result = applyLlmControl(state.scenario, state.selection.llm, name, value);
+  if (!result.changed) return;
+  if (name === 'llm-cache-hit') {
+    ui.llmCacheNote.hidden = !result.note;
+    ui.llmCacheNote.textContent = result.note ?? '';
+    const values = readLlm(state.scenario, state.selection.llm, wasm.parse_duration_ms, state.llmDefaults);
+    ui.llmCacheExplain.textContent = cacheExplained(values, wasm.format_value);
+  }
+  edited();
+}
+
+function wireLlmControls() {
+  for (const control of [...LLM_NUMBERS, ...LLM_PRICES.map(([id]) => id)]) {
+    const input = document.getElementById(control);
+    const range = document.getElementById(`${control}-range`);
+    input.addEventListener('input', () => {
+      const value = numberValue(input);
+      if (range && value !== null && Number.isFinite(value)) range.value = String(value);
+      editLlm(control, value);
+    });
+    range?.addEventListener('input', () => {
+      input.value = range.value;
+      editLlm(control, range.valueAsNumber);
+    });
+  }
+  ui.llmRefusals.addEventListener('change', () => editLlm('llm-refusals', ui.llmRefusals.checked));
+}
+
+/** The LLM endpoint the summary details: the focused one, else the selected one. */
+function summaryLlm() {
+  const focus = findNode(state.scenario, state.focus);
+  return focus?.kind === 'llm' ? focus.id : state.selection.llm;
+}
+
 /** The function the summary details: the focused one, else the selected one. */
 function summaryFunction() {
   const focus = findNode(state.scenario, state.focus);
   return focus?.kind === 'function' ? focus.id : state.selection.function;
 }
 
-/** The queue chart's caption follows what it shows: queues waiting, or functions' capacity. */
+/**
+ * The queue chart's caption follows what it shows: queues waiting, functions' capacity, or LLM
+ * endpoints' tokens and 429s.
+ */
 function syncQueueCaption() {
   const shows = state.figures ? guard('captioning the queue chart', () => state.figures.queue_chart(state.focus)) : 'waiting';
   const focus = findNode(state.scenario, state.focus);
-  const functions = nodeIds(state.scenario, 'function');
-  // One function's capacity when one is focused or it is the only one (as the chart draws it).
-  const one = focus?.kind === 'function' ? focus.id : functions.length === 1 ? functions[0] : null;
-  const key = shows === 'functions' && one === null ? 'severalFunctions' : shows;
+  // One node's chart when one of that kind is focused or it is the only one (as the chart
+  // draws it); else one line per node.
+  const kind = { functions: 'function', llm: 'llm' }[shows];
+  const ids = kind ? nodeIds(state.scenario, kind) : [];
+  const one = !kind ? null : focus?.kind === kind ? focus.id : ids.length === 1 ? ids[0] : null;
+  const several = { functions: 'severalFunctions', llm: 'severalLlms' }[shows];
+  const key = kind && one === null ? several : shows;
   const caption = QUEUE_CAPTIONS[key] ?? QUEUE_CAPTIONS.waiting;
   ui.queueTitle.textContent = caption.title;
   ui.queueUnit.textContent = caption.unit;
-  ui.queueFocus.textContent = shows === 'functions' && one !== null ? `of ${one}` : '';
+  ui.queueFocus.textContent = kind && one !== null ? `of ${one}` : '';
   document.getElementById('chart-queue').setAttribute('aria-label', caption.label);
 }
 
@@ -674,6 +816,7 @@ function syncPolicies() {
     group.update(target.object, target.ctx, wasm.parse_duration_ms);
   }
   ui.policyServiceName.textContent = state.selection.service ?? '(no service)';
+  ui.servicePolicyGroup.hidden = nodeIds(state.scenario, 'service').length === 0;
   ui.balancerGroup.hidden = nodeIds(state.scenario, 'load_balancer').length === 0;
   showControlErrors(state.lastErrors);
   syncPoliciesCaption();
@@ -685,11 +828,12 @@ function clearPolicyNotes() {
 
 /**
  * Puts each validation error next to the policy family of the selected targets it concerns,
- * and at the Function fieldset's control it concerns.
+ * and at the Function or LLM endpoint fieldset's control it concerns.
  */
 function showControlErrors(errors) {
   state.lastErrors = errors;
   showFunctionErrors(errors);
+  showLlmErrors(errors);
   for (const [kind, group] of Object.entries(state.policyGroups)) {
     const { path } = policyTarget(kind);
     const byFamily = new Map();
@@ -728,27 +872,28 @@ function createPolicyGroups() {
 function policyFocusTarget() {
   const focus = state.policyFocus;
   const isNode = focus !== null && findNode(state.scenario, focus);
-  const isCall = focus !== null && callList(state.scenario).some((entry) => entry.path === focus);
+  const isCall = focus !== null && [...callList(state.scenario), ...fallbackCalls()].some((entry) => entry.path === focus);
   if (isNode || isCall) return focus;
   return selectedCallInfo(state.scenario, state.selection)?.path ?? null;
 }
 
 function syncPoliciesCaption() {
   const focus = policyFocusTarget();
-  const call = callList(state.scenario).find((entry) => entry.path === focus);
+  const call = [...callList(state.scenario), ...fallbackCalls()].find((entry) => entry.path === focus);
   ui.policiesFocus.textContent = call ? `of ${call.label}` : focus ? `of ${focus}` : '';
 }
 
 /** The node name in a fieldset legend: a picker when there is more than one of that kind. */
 function syncNodeChoice(container, kind, selectedId) {
   const ids = nodeIds(state.scenario, kind);
+  const name = { load_balancer: 'load balancer', llm: 'LLM endpoint' }[kind] ?? kind;
   container.replaceChildren();
   if (ids.length <= 1) {
-    container.textContent = selectedId ?? `(no ${kind})`;
+    container.textContent = selectedId ?? `(no ${name})`;
     return;
   }
   const select = document.createElement('select');
-  select.setAttribute('aria-label', `Selected ${kind}`);
+  select.setAttribute('aria-label', `Selected ${name}`);
   for (const id of ids) select.append(new Option(id, id, false, id === selectedId));
   select.addEventListener('change', () => selectNode(select.value));
   container.append(select);
@@ -780,6 +925,16 @@ function selectNode(id) {
       state.policyFocus = call.path;
     }
     ui.fnInvocationNote.hidden = true;
+  } else if (node?.kind === 'llm') {
+    state.selection.llm = id;
+    // The call that reaches it, whose retries meet its 429s.
+    const into = callList(state.scenario).find((entry) => findNode(state.scenario, entry.node).calls[entry.index]?.to === id)
+      ?? fallbackCallInto(id);
+    if (into) {
+      state.selection.call = { node: into.node, index: into.index };
+      state.policyFocus = into.path;
+    }
+    ui.llmCacheNote.hidden = true;
   } else {
     return;
   }
@@ -794,14 +949,18 @@ function setFocus(id) {
   const node = state.focus ? findNode(state.scenario, state.focus) : null;
   ui.trafficFocus.textContent = !node ? 'of all clients' : node.kind === 'client' ? `of ${node.id}` : `into ${node.id}`;
   syncQueueCaption();
-  if (state.lastReport) renderFunctionSummary(ui, state.lastReport, summaryFunction(), wasm.format_value);
-  // Percentiles of several callers cannot be combined: a service with more than one caller
-  // shows the latency of all clients (as the chart does).
-  const callers = node?.kind === 'service'
-    ? state.scenario.nodes.filter((n) => n.kind === 'client' && (n.calls || []).some((call) => call.to === node.id)).length
-    : 0;
-  ui.latencyFocus.textContent = !node ? 'of all clients'
+  if (state.lastReport) {
+    renderFunctionSummary(ui, state.lastReport, summaryFunction(), wasm.format_value);
+    renderLlmSummary(ui, state.lastReport, summaryLlm(), wasm.format_value);
+  }
+  // Percentiles of several callers cannot be combined: a node with other than one call into
+  // it (fallback calls included) shows the latency of all clients (as the chart does).
+  const callers = node && node.kind !== 'client' ? callsInto(node.id) : 0;
+  const latencyOf = !node ? 'of all clients'
     : node.kind === 'client' ? `of ${node.id}` : callers === 1 ? `into ${node.id}` : 'of all clients';
+  // A focused LLM endpoint adds its own time to first token (as the chart draws it).
+  ui.latencyFocus.textContent = node?.kind !== 'llm' ? latencyOf
+    : callers === 1 ? `${latencyOf} and its time to first token (dashed)` : `${latencyOf}; ${node.id}'s time to first token (dashed)`;
   syncPoliciesCaption();
   scheduleDraw();
   scheduleAddress();
@@ -855,7 +1014,7 @@ function loadPreset(name) {
   state.addressTracks = false;
   clearAddress();
   state.cursorTouched = false;
-  state.selection = { client: null, service: null, balancer: null, function: null, call: null };
+  state.selection = { client: null, service: null, balancer: null, function: null, llm: null, call: null };
   state.focus = null;
   state.policyFocus = null;
   try {
@@ -1090,10 +1249,13 @@ async function main() {
   ui.preset.append(fromLink);
   for (const preset of state.presets) ui.preset.append(new Option(preset.title || preset.name, preset.name));
   state.functionDefaults = guard('reading the defaults of functions', () => wasm.function_defaults()) ?? null;
-  createPriceRows();
+  state.llmDefaults = guard('reading the defaults of LLM endpoints', () => wasm.llm_defaults()) ?? null;
+  createPriceRows(ui.priceRows, PRICES);
+  createPriceRows(ui.llmPriceRows, LLM_PRICES);
   createPolicyGroups();
   wireControls();
   wireFunctionControls();
+  wireLlmControls();
   wireEditor();
   wireCursor();
   new ResizeObserver(() => scheduleDraw()).observe(ui.graph);

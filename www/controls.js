@@ -12,7 +12,7 @@ export function findNode(scenario, id) {
   return Array.isArray(scenario?.nodes) ? scenario.nodes.find((node) => node?.id === id) : undefined;
 }
 
-/** Ids of the nodes of one kind ("client", "service", "load_balancer", "function"), in scenario order. */
+/** Ids of the nodes of one kind ("client", "service", "load_balancer", "function", "llm"), in scenario order. */
 export function nodeIds(scenario, kind) {
   if (!Array.isArray(scenario?.nodes)) return [];
   return scenario.nodes.filter((node) => node?.kind === kind && typeof node.id === 'string').map((node) => node.id);
@@ -56,7 +56,7 @@ export function nodePath(scenario, id) {
 
 /**
  * The selection kept where its nodes and call still exist; else the first client, service,
- * load balancer and function, and the selected client's call.
+ * load balancer, function and LLM endpoint, and the selected client's call.
  */
 export function reconcileSelection(scenario, selection = {}) {
   const pick = (kind, current) => {
@@ -73,6 +73,7 @@ export function reconcileSelection(scenario, selection = {}) {
     service: pick('service', selection.service),
     balancer: pick('load_balancer', selection.balancer),
     function: pick('function', selection.function),
+    llm: pick('llm', selection.llm),
     call: call ? { node: call.node, index: call.index } : null,
   };
 }

@@ -221,6 +221,9 @@ pub enum NodeDetail {
         input_tokens: u64,
         cached_input_tokens: u64,
         output_tokens: u64,
+        /// Tokens taken from the tokens-per-minute limit: admitted requests' prompts plus their
+        /// output budgets, and what refusals drained when they count (0 without that limit).
+        charged_tokens: u64,
         /// Answers cut by the output budget.
         truncated: u64,
         cache_hits: u64,

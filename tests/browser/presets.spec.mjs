@@ -19,7 +19,7 @@ test('every preset loads and runs without error', async ({ page }) => {
   }
 });
 
-test('no control looks invalid on any preset, whichever call, service, balancer or function is selected', async ({ page }) => {
+test('no control looks invalid on any preset, whichever call, service, balancer, function or LLM endpoint is selected', async ({ page }) => {
   test.setTimeout(120_000);
   await openPlayground(page);
   const names = await page.locator('#preset option').evaluateAll((options) => options.map((option) => option.value));
@@ -45,5 +45,6 @@ test('no control looks invalid on any preset, whichever call, service, balancer 
     await pickEach('#service-name select', name);
     await pickEach('#balancer-name select', name);
     await pickEach('#function-name select', name);
+    await pickEach('#llm-name select', name);
   }
 });

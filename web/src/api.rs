@@ -183,6 +183,71 @@ pub fn function_defaults() -> Result<JsValue, JsValue> {
     to_js(&read_function_defaults().map_err(|message| errors::internal(&message))?)
 }
 
+/// What the simulator uses where an LLM endpoint leaves a setting out, so the page can show
+/// them as placeholders without knowing them itself.
+#[derive(Debug, PartialEq, Serialize)]
+struct LlmDefaults {
+    max_output_tokens: u64,
+    /// A prompt cache's settings when it names none of its own.
+    prompt_cache: PromptCacheDefaults,
+    price: TokenPriceDefaults,
+}
+
+#[derive(Debug, PartialEq, Serialize)]
+struct PromptCacheDefaults {
+    hit_ratio: f64,
+    ttl_s: f64,
+    cached_share: f64,
+}
+
+#[derive(Debug, PartialEq, Serialize)]
+struct TokenPriceDefaults {
+    input_per_million_usd: f64,
+    cached_input_per_million_usd: f64,
+    output_per_million_usd: f64,
+}
+
+/// Read from the simulator itself: two endpoints that leave everything out (one with an empty
+/// prompt cache) in a scenario that validates, and their models read back.
+fn read_llm_defaults() -> Result<LlmDefaults, String> {
+    const BARE: &str = r#"{"version": 1, "duration": "1s", "nodes": [
+        {"kind": "client", "id": "caller", "rate": 1, "calls": [{"to": "bare"}]},
+        {"kind": "llm", "id": "bare", "slots": 1, "prompt_tokens": {"constant": 1}, "output_tokens": {"constant": 1}},
+        {"kind": "llm", "id": "cached", "slots": 1, "prompt_tokens": {"constant": 1}, "output_tokens": {"constant": 1},
+         "prompt_cache": {}}]}"#;
+    let scenario = parse_scenario(BARE).map_err(|errors| errors.to_string())?;
+    let mut llms = scenario.services.iter().filter_map(|service| service.llm.as_deref());
+    let (Some(bare), Some(cached)) = (llms.next(), llms.next()) else {
+        return Err("the bare endpoints have no LLM models".to_string());
+    };
+    let Some(cache) = cached.endpoint.cache else {
+        return Err("an empty prompt cache read as no cache".to_string());
+    };
+    // The price table holds whole micro-dollars per million tokens.
+    let usd = |micro_usd: u64| micro_usd as f64 / 1e6;
+    Ok(LlmDefaults {
+        max_output_tokens: bare.max_output_tokens,
+        prompt_cache: PromptCacheDefaults {
+            hit_ratio: cache.hit_ratio,
+            ttl_s: cache.ttl.as_secs_f64(),
+            cached_share: f64::from(cache.cached_prompt_ppm) / 1e6,
+        },
+        price: TokenPriceDefaults {
+            input_per_million_usd: usd(bare.price.input_micro_usd_per_million_tokens),
+            cached_input_per_million_usd: usd(bare.price.cached_input_micro_usd_per_million_tokens),
+            output_per_million_usd: usd(bare.price.output_micro_usd_per_million_tokens),
+        },
+    })
+}
+
+/// An LLM endpoint's default settings: `{max_output_tokens, prompt_cache: {hit_ratio, ttl_s,
+/// cached_share}, price: {input_per_million_usd, cached_input_per_million_usd,
+/// output_per_million_usd}}`.
+#[wasm_bindgen]
+pub fn llm_defaults() -> Result<JsValue, JsValue> {
+    to_js(&read_llm_defaults().map_err(|message| errors::internal(&message))?)
+}
+
 /// Panics on purpose, for the browser test that checks a panic becomes a visible message
 /// rather than a silently dead page. Not used by the playground itself.
 #[wasm_bindgen]
@@ -367,7 +432,9 @@ impl Figures {
 
     /// Draws a time chart ("traffic", "latency", "queue" or "policies") with the cursor at
     /// `cursor_s`. `focus` (a node id, or undefined for the whole system): the traffic chart
-    /// shows that node's traffic, the queue chart draws that service bolder; the policies chart
+    /// shows that node's traffic (an LLM endpoint's 429s too), the latency chart that node's
+    /// latency (an endpoint's time to first token too), the queue chart draws that service
+    /// bolder or shows that function's or endpoint's own chart; the policies chart
     /// shows a call (focus: the call's scenario path, like "nodes[0].calls[0]", or a client's
     /// id), a service or a load balancer (its id). A canvas that is not laid out (hidden) is
     /// skipped.
@@ -382,8 +449,9 @@ impl Figures {
     }
 
     /// What the queue chart shows for `focus` (as `draw_chart` takes it): "waiting" (attempts
-    /// and messages waiting in services and queues) or "functions" (functions' invocations
-    /// running and execution environments), so the page can caption it.
+    /// and messages waiting in services and queues), "functions" (functions' invocations
+    /// running and execution environments) or "llm" (an LLM endpoint's tokens in the last
+    /// minute against its limits, or each endpoint's 429s), so the page can caption it.
     pub fn queue_chart(&self, focus: Option<String>) -> String {
         QueueChart::of(&self.view, focus.as_deref()).name().to_string()
     }
@@ -469,6 +537,20 @@ mod tests {
         assert_eq!(defaults.account_concurrency_limit, 1000);
         assert_eq!(defaults.price.per_million_requests_usd, 0.20);
         assert_eq!(defaults.price.gb_second_usd, 0.000_016_666_7);
+    }
+
+    #[test]
+    fn llm_defaults_are_the_simulators() {
+        let defaults = read_llm_defaults().unwrap_or_else(|message| panic!("{message}"));
+        assert_eq!(defaults.max_output_tokens, 1024);
+        // PriceTable::EXAMPLE_MID_SIZE_2025 and PromptCacheConfig::ANTHROPIC_DEFAULT.
+        let price = &defaults.price;
+        assert_eq!(
+            (price.input_per_million_usd, price.cached_input_per_million_usd, price.output_per_million_usd),
+            (3.0, 0.3, 15.0)
+        );
+        assert_eq!((defaults.prompt_cache.hit_ratio, defaults.prompt_cache.ttl_s), (1.0, 300.0));
+        assert_eq!(defaults.prompt_cache.cached_share, 0.9);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Time charts drawn with plotters: traffic, latency percentiles, queue depth (or, where
 //! functions are what a scenario runs, their capacity: invocations running and execution
-//! environments), and the policies of one call or service (a budget's level, a breaker's open
+//! environments; or, where it calls LLM endpoints, their tokens per minute against their limits
+//! and their 429s), and the policies of one call or service (a budget's level, a breaker's open
 //! spells, a concurrency limit, and what those policies refused, on a second axis).
 //!
 //! Every chart spans the scenario's whole duration, shades the fault windows, marks the time
@@ -25,7 +26,8 @@ pub enum Chart {
     Traffic,
     /// End-to-end latency percentiles of successful requests, log scale.
     Latency,
-    /// Attempts waiting in each service's queue, or functions' capacity (see [`QueueChart`]).
+    /// Attempts waiting in each service's queue, functions' capacity or LLM endpoints' tokens
+    /// and 429s (see [`QueueChart`]).
     Queue,
     /// The policies of a call edge (budget level, breaker state, refusals) or of a service
     /// (concurrency limit, shedding) or a load balancer (ejected hosts).
@@ -92,21 +94,28 @@ pub enum QueueChart {
     /// queue (a synchronous invocation it cannot serve at once is throttled), so what limits it
     /// is how many environments it has and may add.
     Functions,
+    /// LLM endpoints: one endpoint's tokens per minute against its limits, or each endpoint's
+    /// 429s. What limits an endpoint is rarely its queue (it waits in seconds, not in depth)
+    /// but its per-minute limits, which count tokens the requests may never use.
+    Llm,
 }
 
 impl QueueChart {
-    /// Functions' capacity when the focus is a function, or when functions are all the
-    /// scenario has to serve work; else what waits in services and queues.
+    /// An LLM endpoint's when the focus is one, or when the scenario has endpoints and the
+    /// focus is no node with a chart of its own here (none, or a client); a function's capacity
+    /// when the focus is a function, or when functions are all the scenario has to serve work;
+    /// else what waits in services and queues (a focused service's queue among them).
     pub fn of(view: &RunView, focus: Option<&str>) -> QueueChart {
         let nodes = &view.report.series.nodes;
-        let focused_function =
-            focus.is_some_and(|id| nodes.iter().any(|node| node.id == id && node.kind == "function"));
-        let has_functions = nodes.iter().any(|node| node.kind == "function");
-        let has_waiting = nodes.iter().any(|node| matches!(node.kind.as_str(), "service" | "queue"));
-        if focused_function || (has_functions && !has_waiting) {
-            QueueChart::Functions
-        } else {
-            QueueChart::Waiting
+        let focused = focus.and_then(|id| nodes.iter().find(|node| node.id == id)).map(|node| node.kind.as_str());
+        let has = |kind: &str| nodes.iter().any(|node| node.kind == kind);
+        let has_waiting = has("service") || has("queue");
+        match focused {
+            Some("llm") => QueueChart::Llm,
+            Some("function") => QueueChart::Functions,
+            None | Some("client") if has("llm") => QueueChart::Llm,
+            _ if has("function") && !has_waiting => QueueChart::Functions,
+            _ => QueueChart::Waiting,
         }
     }
 
@@ -114,15 +123,17 @@ impl QueueChart {
         match self {
             QueueChart::Waiting => "waiting",
             QueueChart::Functions => "functions",
+            QueueChart::Llm => "llm",
         }
     }
 }
 
 /// Draws one chart of a run onto a canvas, with the cursor at `cursor_s`. With a `focus`
 /// node id, the traffic and latency charts show that node's requests (a client's, or the calls
-/// into a service or function; a function's cold starts and throttles as well) instead of the
-/// whole system's, and the queue chart draws that service bolder, or shows that function's
-/// capacity.
+/// into a service, function or LLM endpoint; a function's cold starts and throttles, an
+/// endpoint's 429s and time to first token as well) instead of the whole system's, and the
+/// queue chart draws that service bolder, or shows that function's capacity or that
+/// endpoint's tokens.
 pub fn draw(surface: &Surface, view: &RunView, chart: Chart, cursor_s: f64, focus: Option<&str>) -> Result<(), String> {
     let focused = match (chart, focus) {
         (Chart::Traffic, Some(id)) => focused_traffic(view, id),
@@ -133,15 +144,25 @@ pub fn draw(surface: &Surface, view: &RunView, chart: Chart, cursor_s: f64, focu
     let spec = match chart {
         Chart::Traffic => {
             let mut spec = traffic_spec(focused.as_ref().unwrap_or(&view.report.series.system));
-            if let Some(function) = focus.and_then(|id| function_series(view, id)) {
+            if let Some(function) = focus.and_then(|id| node_series(view, id, "function")) {
                 add_function_traffic(&mut spec, &function.metrics);
+            }
+            if let Some(llm) = focus.and_then(|id| node_series(view, id, "llm")) {
+                add_llm_traffic(&mut spec, &llm.metrics);
             }
             spec
         }
-        Chart::Latency => latency_spec(focused.as_ref().unwrap_or(&view.report.series.system)),
+        Chart::Latency => {
+            let mut spec = latency_spec(focused.as_ref().unwrap_or(&view.report.series.system));
+            if let Some(llm) = focus.and_then(|id| node_series(view, id, "llm")) {
+                add_time_to_first_token(&mut spec, &llm.metrics);
+            }
+            spec
+        }
         Chart::Queue => match QueueChart::of(view, focus) {
             QueueChart::Waiting => queue_spec(view, focus),
             QueueChart::Functions => capacity_spec(view, focus),
+            QueueChart::Llm => llm_spec(view, focus),
         },
         Chart::Policies => {
             let spec = policies_spec(view, focus);
@@ -160,9 +181,9 @@ fn any_positive(values: &[f64]) -> bool {
     values.iter().any(|&value| value > 0.0)
 }
 
-/// The series of the function with this id, if it is one.
-fn function_series<'a>(view: &'a RunView, id: &str) -> Option<&'a NodeSeriesView> {
-    view.report.series.nodes.iter().find(|node| node.id == id && node.kind == "function")
+/// The series of the node with this id, if it is of this kind ("function", "llm").
+fn node_series<'a>(view: &'a RunView, id: &str, kind: &str) -> Option<&'a NodeSeriesView> {
+    view.report.series.nodes.iter().find(|node| node.id == id && node.kind == kind)
 }
 
 /// A focused function's own rates on its traffic chart, over what its callers see: the
@@ -183,6 +204,42 @@ fn add_function_traffic<'a>(spec: &mut Spec<'a>, function: &'a Metrics) {
     let at = spec.lines.len().saturating_sub(1);
     spec.lines.insert(at, line("throttles (429)", "throttles_per_s", palette::THROTTLES, Some((4.0, 3.0))));
     spec.lines.insert(at, line("cold starts", "cold_starts_per_s", palette::COLD_STARTS, None));
+}
+
+/// A focused LLM endpoint's 429s on its traffic chart, over its callers' rejections (which
+/// also count requests too large for a limit and those refused as overloaded).
+fn add_llm_traffic<'a>(spec: &mut Spec<'a>, llm: &'a Metrics) {
+    let at = spec.lines.len().saturating_sub(1);
+    spec.lines.insert(
+        at,
+        Line {
+            label: "429s".to_string(),
+            colour: palette::THROTTLES,
+            values: values(llm, "rate_limited_per_s").into(),
+            width_css: 2.0,
+            dash: Some((4.0, 3.0)),
+            filled: false,
+            unit: Unit::PerSecond,
+        },
+    );
+}
+
+/// A focused LLM endpoint's time to first token (queueing and prefill) under the latency of
+/// its answers: the same colour per percentile, dashed. The gap between them is generation.
+fn add_time_to_first_token<'a>(spec: &mut Spec<'a>, llm: &'a Metrics) {
+    for (label, name, colour) in
+        [("TTFT p99", "ttft_p99_ms", palette::LATENCY_P99), ("TTFT p50", "ttft_p50_ms", palette::LATENCY_P50)]
+    {
+        spec.lines.push(Line {
+            label: label.to_string(),
+            colour,
+            values: values(llm, name).into(),
+            width_css: 2.0,
+            dash: Some((5.0, 3.0)),
+            filled: false,
+            unit: Unit::Milliseconds,
+        });
+    }
 }
 
 /// The traffic of one node: a client's own series, or the sum of the calls into a service.
@@ -400,6 +457,132 @@ fn capacity_spec<'a>(view: &'a RunView, focus: Option<&str>) -> Spec<'a> {
     });
     Spec {
         y_title: "invocations, environments",
+        scale: Scale::Linear,
+        tick_unit: TickUnit::Number,
+        lines,
+        empty_message: "no data yet",
+    }
+}
+
+/// Per-second rates as amounts over the last minute, as a per-minute limit counts them: at
+/// each bucket, what its rates add up to over the buckets of the minute ending with it (less
+/// than a minute at the start of the run, when nothing came before). Buckets without data
+/// count as nothing, and stay without data themselves.
+fn over_last_minute(rates_per_s: &[f64], bucket_s: f64) -> Vec<f64> {
+    // A whole number of buckets near 60 s; scaled to a minute when that is not exactly one.
+    let window = ((60.0 / bucket_s).round() as usize).max(1);
+    let to_minute = 60.0 / (window as f64 * bucket_s);
+    let amounts: Vec<f64> =
+        rates_per_s.iter().map(|&rate| if rate.is_finite() { rate * bucket_s } else { 0.0 }).collect();
+    let mut sum = 0.0;
+    rates_per_s
+        .iter()
+        .enumerate()
+        .map(|(index, &rate)| {
+            sum += amounts[index];
+            if index >= window {
+                sum -= amounts[index - window];
+            }
+            // Rounding residue of the running sum would show as a hair above zero.
+            let total = if sum.abs() < 1e-9 { 0.0 } else { sum };
+            if rate.is_finite() {
+                total * to_minute
+            } else {
+                f64::NAN
+            }
+        })
+        .collect()
+}
+
+/// LLM endpoints. One (focused, or the only one): its tokens over the last minute (used:
+/// prompts and answers; charged: what its tokens-per-minute limit counted, prompts plus whole
+/// output budgets) against its per-minute token limits, drawn as levels. Several: each one's
+/// 429s over the last minute.
+fn llm_spec<'a>(view: &'a RunView, focus: Option<&str>) -> Spec<'a> {
+    let llms: Vec<&NodeSeriesView> = view.report.series.nodes.iter().filter(|node| node.kind == "llm").collect();
+    let one = match (focus.and_then(|id| llms.iter().find(|node| node.id == id)), llms.as_slice()) {
+        (Some(focused), _) => Some(*focused),
+        (None, [only]) => Some(*only),
+        (None, _) => None,
+    };
+    let bucket_s = view.bucket_s();
+    let per_minute = |metrics: &Metrics, names: &[&str]| -> Cow<'a, [f64]> {
+        // The sum of several rates (input and output tokens), bucket by bucket.
+        let mut total = vec![0.0; view.buckets()];
+        for name in names {
+            for (into, value) in total.iter_mut().zip(values(metrics, name)) {
+                *into += value;
+            }
+        }
+        over_last_minute(&total, bucket_s).into()
+    };
+    let line = |label: &str, values: Cow<'a, [f64]>, colour: Colour, width_css: f64, dash: Option<(f64, f64)>| Line {
+        label: label.to_string(),
+        colour,
+        values,
+        width_css,
+        dash,
+        filled: false,
+        unit: Unit::Count,
+    };
+    let Some(llm) = one else {
+        let lines = llms
+            .iter()
+            .enumerate()
+            .map(|(index, node)| {
+                line(
+                    &node.id,
+                    per_minute(&node.metrics, &["rate_limited_per_s"]),
+                    shade(palette::THROTTLES, index),
+                    2.0,
+                    queue_dash(index),
+                )
+            })
+            .collect();
+        return Spec {
+            y_title: "429s in the last minute",
+            scale: Scale::Linear,
+            tick_unit: TickUnit::Number,
+            lines,
+            empty_message: "no LLM endpoints",
+        };
+    };
+    let metrics = &llm.metrics;
+    let level = |value: u64| -> Cow<'a, [f64]> { vec![value as f64; view.buckets()].into() };
+    let info = view.topology.llm(&llm.id);
+    let mut lines = Vec::new();
+    if let Some(limit) = info.and_then(|info| info.tokens_per_minute) {
+        lines.push(line("limit", level(limit), palette::LEVEL, 1.5, Some((6.0, 4.0))));
+        lines.push(line("charged", per_minute(metrics, &["charged_tokens_per_s"]), palette::TOKENS_CHARGED, 2.5, None));
+    }
+    // Anthropic's separate limits, each against the tokens it counts (an input limit counts
+    // prompts; an output limit the budget, settled to the answer's length when it ends).
+    if let Some(limit) = info.and_then(|info| info.input_tokens_per_minute) {
+        lines.push(line("input limit", level(limit), palette::LEVEL, 1.5, Some((2.0, 3.0))));
+        lines.push(line(
+            "input",
+            per_minute(metrics, &["input_tokens_per_s"]),
+            palette::GOODPUT,
+            1.5,
+            Some((2.0, 3.0)),
+        ));
+    }
+    if let Some(limit) = info.and_then(|info| info.output_tokens_per_minute) {
+        lines.push(line("output limit", level(limit), palette::LEVEL, 1.5, Some((12.0, 4.0))));
+        lines.push(line(
+            "output",
+            per_minute(metrics, &["output_tokens_per_s"]),
+            palette::GOODPUT,
+            1.5,
+            Some((12.0, 4.0)),
+        ));
+    }
+    lines.push(Line {
+        filled: true,
+        ..line("used", per_minute(metrics, &["input_tokens_per_s", "output_tokens_per_s"]), palette::GOODPUT, 2.0, None)
+    });
+    Spec {
+        y_title: "tokens in the last minute",
         scale: Scale::Linear,
         tick_unit: TickUnit::Number,
         lines,
@@ -1072,7 +1255,7 @@ fn line_rank(view: &RunView, label: &str) -> usize {
 /// Legend order (lines are ordered for drawing; the legend reads best with what the user
 /// watches first). Labels not listed (service ids) keep their order after these.
 fn legend_rank(label: &str) -> usize {
-    const ORDER: [&str; 22] = [
+    const ORDER: [&str; 32] = [
         "offered",
         "attempts",
         "retries",
@@ -1086,9 +1269,19 @@ fn legend_rank(label: &str) -> usize {
         "throttled",
         "cold starts",
         "throttles (429)",
+        "429s",
         "p50",
         "p99",
         "p99.9",
+        "TTFT p50",
+        "TTFT p99",
+        "used",
+        "charged",
+        "limit",
+        "input",
+        "input limit",
+        "output",
+        "output limit",
         "running",
         "environments",
         "events waiting",
@@ -1195,13 +1388,111 @@ mod tests {
         let mut spec = traffic_spec(&callers);
         let plain = labels_and_values(&spec).into_iter().map(|(label, _)| label.to_string()).collect::<Vec<_>>();
         assert!(plain.contains(&"rejected".to_string()), "callers' rejections stay: {plain:?}");
-        let Some(function) = function_series(&view, "f") else { panic!("f is a function") };
+        let Some(function) = node_series(&view, "f", "function") else { panic!("f is a function") };
         add_function_traffic(&mut spec, &function.metrics);
         let lines = labels_and_values(&spec);
         assert!(lines.contains(&("cold starts", &[2.0, 0.0][..])), "{lines:?}");
         assert!(lines.contains(&("throttles (429)", &[0.0, 5.0][..])), "{lines:?}");
         assert_eq!(lines.last().map(|(label, _)| *label), Some("offered"), "offered stays on top");
-        assert!(function_series(&view, "c").is_none(), "a client is no function");
+        assert!(node_series(&view, "c", "function").is_none(), "a client is no function");
+    }
+
+    /// A client calling service `api`, which calls LLM endpoints: `m` with a tokens-per-minute
+    /// limit of 100, `open` without limits, `split` with input and output limits. Buckets of 30 s.
+    fn llms_view() -> RunView {
+        run_view(
+            r#"{"report": {"simulated_s": 120, "duration_s": 120, "series": {"bucket_s": 30, "buckets": 4, "system": {},
+                 "nodes": [{"id": "c", "kind": "client", "metrics": {}},
+                           {"id": "api", "kind": "service", "metrics": {"queue_depth": [0, 0, 0, 0]}},
+                           {"id": "m", "kind": "llm", "metrics": {"rate_limited_per_s": [0, 1, 2, null],
+                             "charged_tokens_per_s": [4, 2, 2, null], "input_tokens_per_s": [1, 1, 1, null],
+                             "output_tokens_per_s": [1, 0, 0, null], "ttft_p50_ms": [500, 600, 700, null],
+                             "ttft_p99_ms": [900, 950, 990, null]}},
+                           {"id": "open", "kind": "llm", "metrics": {"rate_limited_per_s": [0, 0, 0, 0]}},
+                           {"id": "split", "kind": "llm", "metrics": {"input_tokens_per_s": [1, 1, 1, 1],
+                             "output_tokens_per_s": [2, 2, 2, 2]}}],
+                 "edges": [{"from": "c", "to": "api", "metrics": {}},
+                           {"from": "api", "to": "m", "metrics": {"attempts_per_s": [1, 2, 3, 4], "rejected_per_s": [0, 1, 2, 2],
+                              "latency_p50_ms": [2000, 2100, 2200, 2300]}}]}},
+               "topology": {"llms": [{"id": "m", "tokens_per_minute": 100}, {"id": "open"},
+                                     {"id": "split", "input_tokens_per_minute": 50, "output_tokens_per_minute": 80}]}}"#,
+        )
+    }
+
+    #[test]
+    fn the_queue_chart_shows_llm_endpoints_unless_a_queue_or_function_is_focused() {
+        let view = llms_view();
+        assert_eq!(QueueChart::of(&view, None), QueueChart::Llm, "nothing focused: the endpoints");
+        assert_eq!(QueueChart::of(&view, Some("c")), QueueChart::Llm, "a client has no chart of its own here");
+        assert_eq!(QueueChart::of(&view, Some("m")), QueueChart::Llm);
+        assert_eq!(QueueChart::of(&view, Some("api")), QueueChart::Waiting, "a focused service: its queue");
+        assert_eq!(QueueChart::Llm.name(), "llm");
+        // No endpoint: as before.
+        assert_eq!(QueueChart::of(&functions_view(""), Some("c")), QueueChart::Functions);
+    }
+
+    #[test]
+    fn over_the_last_minute_adds_up_a_minute_of_buckets() {
+        // 30 s buckets: each value is this bucket's amount and the one before it.
+        assert_eq!(over_last_minute(&[1.0, 2.0, 3.0, 0.0], 30.0), vec![30.0, 90.0, 150.0, 90.0]);
+        // A bucket without data stays without, and counts as nothing in the next.
+        let values = over_last_minute(&[1.0, f64::NAN, 3.0], 30.0);
+        assert!(values[1].is_nan());
+        assert_eq!((values[0], values[2]), (30.0, 90.0));
+        // Buckets longer than a minute: the bucket's own rate, per minute.
+        assert_eq!(over_last_minute(&[2.0], 120.0), vec![120.0]);
+    }
+
+    #[test]
+    fn a_focused_endpoint_shows_its_tokens_against_its_limit() {
+        let view = llms_view();
+        let spec = llm_spec(&view, Some("m"));
+        let lines = labels_and_values(&spec);
+        assert_eq!(lines.iter().map(|(label, _)| *label).collect::<Vec<_>>(), ["limit", "charged", "used"]);
+        assert_eq!(&lines[1].1[..3], &[120.0, 180.0, 120.0], "charged over the last minute");
+        assert_eq!(&lines[2].1[..3], &[60.0, 90.0, 60.0], "used: prompts and answers");
+        assert!(lines[2].1[3].is_nan(), "a bucket without data stays without");
+        assert_eq!(spec.y_title, "tokens in the last minute");
+        // Without limits: what it used alone.
+        let labels: Vec<_> = llm_spec(&view, Some("open")).lines.iter().map(|line| line.label.clone()).collect();
+        assert_eq!(labels, ["used"]);
+        // Separate input and output limits: each against the tokens it counts.
+        let spec = llm_spec(&view, Some("split"));
+        let lines = labels_and_values(&spec);
+        let labels: Vec<_> = lines.iter().map(|(label, _)| *label).collect();
+        assert_eq!(labels, ["input limit", "input", "output limit", "output", "used"]);
+        assert_eq!(
+            (lines[0].1[0], lines[1].1[1], lines[2].1[0], lines[3].1[1], lines[4].1[1]),
+            (50.0, 60.0, 80.0, 120.0, 180.0)
+        );
+        // Nothing focused: each endpoint's 429s over the last minute, in scenario order.
+        let spec = llm_spec(&view, None);
+        let lines = labels_and_values(&spec);
+        assert_eq!(lines.iter().map(|(label, _)| *label).collect::<Vec<_>>(), ["m", "open", "split"]);
+        assert_eq!(&lines[0].1[..3], &[0.0, 30.0, 90.0]);
+        assert_eq!(spec.y_title, "429s in the last minute");
+    }
+
+    #[test]
+    fn a_focused_endpoints_traffic_and_latency_add_its_429s_and_time_to_first_token() {
+        let view = llms_view();
+        let Some(llm) = node_series(&view, "m", "llm") else { panic!("m is an LLM endpoint") };
+        let callers = focused_traffic(&view, "m").unwrap_or_default();
+        let mut spec = traffic_spec(&callers);
+        add_llm_traffic(&mut spec, &llm.metrics);
+        let lines = labels_and_values(&spec);
+        assert!(lines.iter().any(|(label, values)| *label == "429s" && values[..3] == [0.0, 1.0, 2.0]), "{lines:?}");
+        assert_eq!(lines.last().map(|(label, _)| *label), Some("offered"), "offered stays on top");
+
+        let answers = focused_latency(&view, "m").cloned().unwrap_or_default();
+        let mut spec = latency_spec(&answers);
+        add_time_to_first_token(&mut spec, &llm.metrics);
+        let labels: Vec<_> = spec.lines.iter().map(|line| line.label.as_str()).collect();
+        assert_eq!(labels, ["p99.9", "p99", "p50", "TTFT p99", "TTFT p50"]);
+        assert!(spec.lines[3..].iter().all(|line| line.dash.is_some()), "time to first token is dashed");
+        let mut legend = labels.clone();
+        legend.sort_by_key(|label| legend_rank(label));
+        assert_eq!(legend, ["p50", "p99", "p99.9", "TTFT p50", "TTFT p99"]);
     }
 
     #[test]

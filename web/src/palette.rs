@@ -34,7 +34,7 @@ impl Colour {
 pub const OFFERED: Colour = Colour::hex(0x64748b);
 /// Attempts sent: first tries plus retries.
 pub const ATTEMPTS: Colour = Colour::hex(0x2563eb);
-/// Requests that succeeded; also "healthy".
+/// Requests that succeeded; also "healthy", and the tokens an LLM endpoint's answers used.
 pub const GOODPUT: Colour = Colour::hex(0x16a34a);
 /// Failed attempts (service errors); also "failing".
 pub const ERRORS: Colour = Colour::hex(0xdc2626);
@@ -66,8 +66,11 @@ pub const QUEUE: Colour = Colour::hex(0x0891b2);
 pub const RUNNING: Colour = Colour::hex(0x4f46e5);
 /// Invocations that waited for a new execution environment's init phase.
 pub const COLD_STARTS: Colour = Colour::hex(0xc026d3);
-/// Invocations a function refused for want of an environment (429).
+/// Requests refused with 429 by the node itself: a function for want of an environment, an
+/// LLM endpoint by a per-minute limit.
 pub const THROTTLES: Colour = Colour::hex(0x7f1d1d);
+/// Tokens an LLM endpoint's tokens-per-minute limit charged (prompts plus output budgets).
+pub const TOKENS_CHARGED: Colour = Colour::hex(0xd97706);
 /// Latency percentiles, light to dark as the tail gets longer.
 pub const LATENCY_P50: Colour = Colour::hex(0x38bdf8);
 pub const LATENCY_P99: Colour = Colour::hex(0x0369a1);
@@ -109,6 +112,7 @@ pub const NAMED: &[(&str, Colour)] = &[
     ("running", RUNNING),
     ("cold-starts", COLD_STARTS),
     ("throttles", THROTTLES),
+    ("tokens-charged", TOKENS_CHARGED),
     ("latency-p50", LATENCY_P50),
     ("latency-p99", LATENCY_P99),
     ("latency-p999", LATENCY_P999),
@@ -151,6 +155,7 @@ mod tests {
             RUNNING,
             COLD_STARTS,
             THROTTLES,
+            TOKENS_CHARGED,
         ];
         for (index, colour) in series.iter().enumerate() {
             assert!(!series[index + 1..].contains(colour), "{colour:?} is used twice");

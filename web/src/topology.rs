@@ -1,9 +1,10 @@
 //! The scenario's structure as the drawing code needs it and the report does not carry: where
 //! each call edge is written in the scenario (its path), which policies it has, each load
-//! balancer's pool and policy, and each function's reserved and provisioned concurrency.
+//! balancer's pool and policy, each function's reserved and provisioned concurrency, and each
+//! LLM endpoint's per-minute limits.
 //!
 //! ```text
-//!  ValidScenario --Topology::of--> {edges: [{from, to, path, fallback, policies}], balancers, services, functions}
+//!  ValidScenario --Topology::of--> {edges: [{from, to, path, fallback, policies}], balancers, services, functions, llms}
 //!        (worker: RunHandle.topology())        --postMessage-->    Figures (page): badges, pools
 //! ```
 //!
@@ -78,6 +79,21 @@ pub struct FunctionInfo {
     pub provisioned_concurrency: u32,
 }
 
+/// An LLM endpoint's per-minute limits as the simulator runs them (`None`: no such limit), so
+/// a chart can draw what it charges against them.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LlmInfo {
+    pub id: String,
+    #[serde(default)]
+    pub requests_per_minute: Option<u64>,
+    #[serde(default)]
+    pub tokens_per_minute: Option<u64>,
+    #[serde(default)]
+    pub input_tokens_per_minute: Option<u64>,
+    #[serde(default)]
+    pub output_tokens_per_minute: Option<u64>,
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Topology {
     #[serde(default)]
@@ -91,6 +107,8 @@ pub struct Topology {
     pub consumers: Vec<(String, String)>,
     #[serde(default)]
     pub functions: Vec<FunctionInfo>,
+    #[serde(default)]
+    pub llms: Vec<LlmInfo>,
 }
 
 impl Topology {
@@ -167,7 +185,21 @@ impl Topology {
                 })
             })
             .collect();
-        Topology { edges, balancers, services, consumers, functions }
+        let llms = scenario
+            .services
+            .iter()
+            .filter_map(|service| {
+                let limits = &service.llm.as_ref()?.endpoint.limits;
+                Some(LlmInfo {
+                    id: scenario.node_id(service.node).to_string(),
+                    requests_per_minute: limits.requests_per_minute,
+                    tokens_per_minute: limits.tokens_per_minute,
+                    input_tokens_per_minute: limits.input_tokens_per_minute,
+                    output_tokens_per_minute: limits.output_tokens_per_minute,
+                })
+            })
+            .collect();
+        Topology { edges, balancers, services, consumers, functions, llms }
     }
 
     pub fn balancer(&self, id: &str) -> Option<&BalancerInfo> {
@@ -180,6 +212,10 @@ impl Topology {
 
     pub fn function(&self, id: &str) -> Option<&FunctionInfo> {
         self.functions.iter().find(|function| function.id == id)
+    }
+
+    pub fn llm(&self, id: &str) -> Option<&LlmInfo> {
+        self.llms.iter().find(|llm| llm.id == id)
     }
 }
 
@@ -305,5 +341,20 @@ mod tests {
             .map(|f| (f.id.as_str(), f.reserved_concurrency, f.provisioned_concurrency))
             .collect();
         assert_eq!(functions, [("f", Some(50), 20), ("g", None, 0)]);
+    }
+
+    #[test]
+    fn llm_endpoints_carry_their_limits() {
+        let topology = topology(
+            r#"{"version": 1, "duration": "10s", "nodes": [
+              {"kind": "client", "id": "c", "rate": 10, "calls": [{"to": "m"}]},
+              {"kind": "llm", "id": "m", "slots": 4, "prompt_tokens": {"constant": 10}, "output_tokens": {"constant": 10},
+               "rate_limits": {"tokens_per_minute": 150000, "requests_per_minute": 500}},
+              {"kind": "llm", "id": "open", "slots": 4, "prompt_tokens": {"constant": 10}, "output_tokens": {"constant": 10}}]}"#,
+        );
+        let limits: Vec<_> =
+            topology.llms.iter().map(|llm| (llm.id.as_str(), llm.tokens_per_minute, llm.requests_per_minute)).collect();
+        assert_eq!(limits, [("m", Some(150_000), Some(500)), ("open", None, None)]);
+        assert_eq!(topology.llm("m").and_then(|llm| llm.input_tokens_per_minute), None);
     }
 }

@@ -147,8 +147,12 @@ impl RunView {
             || topology.balancers.len() > NODES_MAX
             || topology.services.len() > NODES_MAX
             || topology.functions.len() > NODES_MAX
+            || topology.llms.len() > NODES_MAX
         {
-            return bad("topology", &format!("expected at most {NODES_MAX} edges, balancers, services and functions"));
+            return bad(
+                "topology",
+                &format!("expected at most {NODES_MAX} edges, balancers, services, functions and LLM endpoints"),
+            );
         }
         if topology.balancers.iter().any(|balancer| balancer.pool.len() > NODES_MAX) {
             return bad("topology.balancers", &format!("expected pools of at most {NODES_MAX} services"));

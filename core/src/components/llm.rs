@@ -373,6 +373,10 @@ pub struct RateLimitCounters {
     pub rate_limited_output_tokens_per_minute: u64,
     /// Requests refused as too large to ever fit, whatever the limit.
     pub too_large: u64,
+    /// Tokens taken from the tokens-per-minute bucket: each admitted request's prompt plus
+    /// output budget and, when refusals count, what each refusal drained (whole tokens). What
+    /// the limit counts, as against the tokens requests really use. Zero without that limit.
+    pub tokens_per_minute_charged: u64,
 }
 
 impl RateLimitCounters {
@@ -455,7 +459,11 @@ impl RateLimits {
             let mut retry_after = retry_after;
             for limit in RateLimit::ALL {
                 if let Some(bucket) = &mut self.buckets[limit.index()] {
-                    bucket.drain_tokens(now, limit.charge(size));
+                    let drained = bucket.drain_tokens(now, limit.charge(size));
+                    if limit == RateLimit::TokensPerMinute {
+                        self.counters.tokens_per_minute_charged =
+                            self.counters.tokens_per_minute_charged.saturating_add(drained);
+                    }
                     if let Some(wait) = bucket.wait_for_tokens(now, limit.charge(size)) {
                         retry_after = retry_after.max(wait);
                     }
@@ -468,6 +476,10 @@ impl RateLimits {
                 let taken = bucket.try_take_tokens(now, limit.charge(size));
                 // Every wait above was zero at this same `now`, so every take succeeds.
                 debug_assert!(taken, "{} bucket refused a charge it had", limit.name());
+                if limit == RateLimit::TokensPerMinute {
+                    self.counters.tokens_per_minute_charged =
+                        self.counters.tokens_per_minute_charged.saturating_add(limit.charge(size));
+                }
             }
         }
         self.counters.admitted = self.counters.admitted.saturating_add(1);
@@ -1216,6 +1228,30 @@ mod tests {
         let counters = limits.counters();
         assert_eq!((counters.admitted, counters.rate_limited_tokens_per_minute, counters.rate_limited()), (3, 3, 3));
         assert_eq!(counters.too_large, 0);
+        // Three admissions of 4,000 each; the refusals took nothing.
+        assert_eq!(counters.tokens_per_minute_charged, 12_000);
+    }
+
+    /// The tokens-per-minute charge counts what the bucket gave: each admission's prompt plus
+    /// budget, and, when refusals count, what a refusal drained (never more than was there).
+    #[test]
+    fn the_tokens_per_minute_charge_counts_admissions_and_counted_refusals() {
+        let counted = RateLimitsConfig { refusals_count: true, ..TPM_10K };
+        let limits = check(
+            counted,
+            &[
+                (0, 3_000, 1_000, Ok(())),
+                (0, 3_000, 1_000, Ok(())),
+                // 2,000 left: the refusal takes them all, not its 4,000, and 4,000 take 24 s.
+                (0, 3_000, 1_000, limited(24 * NS_PER_S, RateLimit::TokensPerMinute)),
+                // 6 s later 1,000 have come back; the next refusal takes those.
+                (6_000, 3_000, 1_000, limited(24 * NS_PER_S, RateLimit::TokensPerMinute)),
+            ],
+        );
+        assert_eq!(limits.counters().tokens_per_minute_charged, 8_000 + 2_000 + 1_000);
+        // Without a tokens-per-minute limit nothing is charged to it.
+        let rpm = RateLimitsConfig { requests_per_minute: Some(10), ..RateLimitsConfig::UNLIMITED };
+        assert_eq!(check(rpm, &[(0, 3_000, 1_000, Ok(()))]).counters().tokens_per_minute_charged, 0);
     }
 
     #[test]

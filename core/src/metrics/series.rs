@@ -166,6 +166,8 @@ pub struct LlmBucket {
     /// Of the input tokens, those read from the prompt cache.
     pub cached_input_tokens: u64,
     pub output_tokens: u64,
+    /// Tokens taken from the tokens-per-minute limit (admissions' charges, counted refusals').
+    pub charged_tokens: u64,
     /// Answers cut by the output budget.
     pub truncated: u64,
     pub cache_hits: u64,

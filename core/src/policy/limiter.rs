@@ -793,10 +793,14 @@ impl TokenBucket {
         self.tokens_units = self.tokens_units.saturating_add(self.units_for(count)).min(self.capacity_units);
     }
 
-    /// Takes `count` tokens at `now`, or all there are if fewer (never below empty).
-    pub fn drain_tokens(&mut self, now: SimTime, count: u64) {
+    /// Takes `count` tokens at `now`, or all there are if fewer (never below empty). Returns
+    /// the tokens taken, in whole tokens rounded down (a bucket refilled continuously may hold
+    /// a fraction of one).
+    pub fn drain_tokens(&mut self, now: SimTime, count: u64) -> u64 {
         self.refill(now);
-        self.tokens_units = self.tokens_units.saturating_sub(self.units_for(count));
+        let taken_units = self.tokens_units.min(self.units_for(count));
+        self.tokens_units -= taken_units;
+        u64::try_from(taken_units / self.units_per_token.max(1)).unwrap_or(u64::MAX)
     }
 
     /// The tokens available at `now` (fractional; for charts and tests).

@@ -166,6 +166,8 @@ impl Simulation {
         record.input_tokens = counters.input_tokens - before.input_tokens;
         record.cached_input_tokens = counters.cached_input_tokens - before.cached_input_tokens;
         record.output_tokens = counters.output_tokens - before.output_tokens;
+        record.charged_tokens =
+            counters.rate_limits.tokens_per_minute_charged - before.rate_limits.tokens_per_minute_charged;
         record.truncated = counters.truncated_responses - before.truncated_responses;
         record.cache_hits = counters.cache.hits - before.cache.hits;
         record.cache_misses = counters.cache.misses - before.cache.misses;

@@ -218,7 +218,7 @@ fn llm_metrics(
     for (name, value) in service_counts {
         metrics.insert(name, series(services, widths_s, |b, w| rate(value(b), w)));
     }
-    let llm_counts: [Count<LlmBucket>; 9] = [
+    let llm_counts: [Count<LlmBucket>; 10] = [
         ("admitted_per_s", |b| b.requests),
         ("rate_limited_per_s", |b| b.rate_limited),
         ("too_large_per_s", |b| b.too_large),
@@ -226,6 +226,7 @@ fn llm_metrics(
         ("input_tokens_per_s", |b| b.input_tokens),
         ("cached_input_tokens_per_s", |b| b.cached_input_tokens),
         ("output_tokens_per_s", |b| b.output_tokens),
+        ("charged_tokens_per_s", |b| b.charged_tokens),
         ("truncated_per_s", |b| b.truncated),
         ("loads_per_s", |b| b.loads),
     ];
@@ -668,6 +669,7 @@ impl Simulation {
             input_tokens: counters.input_tokens,
             cached_input_tokens: counters.cached_input_tokens,
             output_tokens: counters.output_tokens,
+            charged_tokens: limits.tokens_per_minute_charged,
             truncated: counters.truncated_responses,
             cache_hits: counters.cache.hits,
             cache_misses: counters.cache.misses,

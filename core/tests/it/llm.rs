@@ -69,6 +69,10 @@ fn tokens_per_minute_charge_the_prompt_and_the_budget() {
     // given 30,000 tokens, 14 requests' worth.
     assert_eq!(count(&report, "model", "admitted"), 14.0);
     assert_eq!(count(&report, "model", "rate_limited_tokens_per_minute"), 121.0 - 14.0);
+    // What the limit counted, in the summary and bucket by bucket (1 s buckets).
+    assert_eq!(count(&report, "model", "charged_tokens"), 14.0 * 2024.0);
+    let series = report.series.nodes.iter().find(|node| node.id == "model").unwrap();
+    assert_eq!(series.metrics["charged_tokens_per_s"].iter().sum::<f64>(), 14.0 * 2024.0);
     // A request larger than the whole bucket is refused as too large, not told to retry.
     let report = run(&scenario("10s", 1.0, json!({ "rate_limits": { "tokens_per_minute": 2000 } }), json!({})));
     assert_eq!(count(&report, "model", "too_large"), 10.0);
