@@ -36,8 +36,10 @@ import { createFamilyGroup } from './policy-panel.js';
 import { renderFunctionSummary } from './function-summary.js';
 import { renderLlmSummary } from './llm-summary.js';
 import { renderSummary } from './summary.js';
-import { checkedView, isLinkFragment, viewOf } from './share.js';
+import { queueCaption } from './captions.js';
+import { checkedView, isLinkFragment, readableKeyOrder, viewOf } from './share.js';
 import { wireSharePanel } from './share-panel.js';
+import { wireExportPanel } from './export-panel.js';
 
 /** Quiet time after the last control change before re-running. */
 const RERUN_DEBOUNCE_MS = 150;
@@ -65,33 +67,6 @@ const DISCIPLINE_EXPLAINED = {
 const INVOCATION_EXPLAINED = {
   sync: 'Callers wait for the result; a throttle is a 429 they see, and may retry.',
   async: "Lambda's event queue accepts each event at once and retries it; retries, event age and an on-failure queue are edited in the Scenario JSON.",
-};
-
-/** What the queue chart's caption says for what it shows (`Figures.queue_chart`). */
-const QUEUE_CAPTIONS = {
-  waiting: { title: 'Queue depth', unit: 'attempts or messages waiting', label: 'Queue depth over time' },
-  functions: {
-    title: 'Function capacity',
-    unit: 'invocations running, environments (dashed)',
-    label: "Functions' invocations running and execution environments over time",
-  },
-  /** Several functions and none in focus: the chart draws each one's invocations running. */
-  severalFunctions: {
-    title: 'Function capacity',
-    unit: 'invocations running, per function: click one for its environments',
-    label: "Each function's invocations running over time",
-  },
-  llm: {
-    title: 'LLM tokens',
-    unit: 'in the last minute: charged, used, limits (dashed)',
-    label: "An LLM endpoint's tokens over the last minute against its per-minute limits over time",
-  },
-  /** Several endpoints and none in focus: the chart draws each one's 429s. */
-  severalLlms: {
-    title: 'LLM 429s',
-    unit: 'in the last minute, per endpoint: click one for its tokens',
-    label: "Each LLM endpoint's 429s over the last minute over time",
-  },
 };
 
 const state = {
@@ -749,18 +724,10 @@ function summaryFunction() {
  */
 function syncQueueCaption() {
   const shows = state.figures ? guard('captioning the queue chart', () => state.figures.queue_chart(state.focus)) : 'waiting';
-  const focus = findNode(state.scenario, state.focus);
-  // One node's chart when one of that kind is focused or it is the only one (as the chart
-  // draws it); else one line per node.
-  const kind = { functions: 'function', llm: 'llm' }[shows];
-  const ids = kind ? nodeIds(state.scenario, kind) : [];
-  const one = !kind ? null : focus?.kind === kind ? focus.id : ids.length === 1 ? ids[0] : null;
-  const several = { functions: 'severalFunctions', llm: 'severalLlms' }[shows];
-  const key = kind && one === null ? several : shows;
-  const caption = QUEUE_CAPTIONS[key] ?? QUEUE_CAPTIONS.waiting;
+  const caption = queueCaption(shows, state.scenario, state.focus);
   ui.queueTitle.textContent = caption.title;
   ui.queueUnit.textContent = caption.unit;
-  ui.queueFocus.textContent = kind && one !== null ? `of ${one}` : '';
+  ui.queueFocus.textContent = caption.of ? `of ${caption.of}` : '';
   document.getElementById('chart-queue').setAttribute('aria-label', caption.label);
 }
 
@@ -1067,7 +1034,7 @@ function openLink(fragment) {
   let scenario;
   try {
     opened = wasm.open_link(fragment);
-    scenario = JSON.parse(opened.scenario_json);
+    scenario = readableKeyOrder(JSON.parse(opened.scenario_json));
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     showBanner(`This link could not be opened: ${reason}`);
@@ -1076,7 +1043,7 @@ function openLink(fragment) {
   }
   const view = checkedView(opened.view, scenario);
   stopPlaying();
-  state.selection = { client: null, service: null, balancer: null, function: null, call: view.call ?? null };
+  state.selection = { client: null, service: null, balancer: null, function: null, llm: null, call: view.call ?? null };
   for (const id of view.selected ?? []) {
     const slot = SELECTION_SLOTS[findNode(scenario, id)?.kind];
     if (slot) state.selection[slot] = id;
@@ -1261,6 +1228,17 @@ async function main() {
   new ResizeObserver(() => scheduleDraw()).observe(ui.graph);
   for (const [, canvas] of ui.charts) new ResizeObserver(() => scheduleDraw()).observe(canvas);
   wireSharePanel({ currentLink: linkInAddress, scenarioName: () => state.scenario?.name ?? '' });
+  wireExportPanel({
+    figures: () => state.figures,
+    scenario: () => state.scenario,
+    canvases: new Map([['graph', ui.graph], ...ui.charts]),
+    validate: (text) => wasm.validate_scenario(text),
+    open: (scenario) => {
+      ui.preset.value = '';
+      state.addressTracks = true;
+      loadScenario(scenario);
+    },
+  });
   startWorker();
   // A link in the address opens its scenario; anything else (or a link that cannot be
   // opened, which says why) starts on the default preset.

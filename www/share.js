@@ -31,6 +31,26 @@ export const EMBED_DEFAULTS = Object.freeze({
 const EMBED_HEIGHT_MIN = 200;
 const EMBED_HEIGHT_MAX = 2000;
 
+/** Keys written first, in this order, wherever they occur; the rest keep their order. */
+const LEADING_KEYS = ['version', 'name', 'description', 'what_to_try', 'seed', 'duration', 'kind', 'id', 'to'];
+
+/**
+ * A scenario from a link with its keys in reading order ("kind" and "id" first in each node):
+ * a link keeps keys sorted, which reads badly in the JSON editor. Values are untouched.
+ */
+export function readableKeyOrder(value) {
+  if (Array.isArray(value)) return value.map(readableKeyOrder);
+  if (!value || typeof value !== 'object') return value;
+  const keys = Object.keys(value);
+  const leading = LEADING_KEYS.filter((key) => keys.includes(key));
+  const ordered = {};
+  for (const key of [...leading, ...keys.filter((key) => !LEADING_KEYS.includes(key))]) {
+    // Defined, not assigned: a "__proto__" key from a link stays a plain (invalid) field.
+    Object.defineProperty(ordered, key, { value: readableKeyOrder(value[key]), enumerable: true, writable: true, configurable: true });
+  }
+  return ordered;
+}
+
 /** True when an address fragment looks like a share link (not an in-page anchor). */
 export function isLinkFragment(hash) {
   return typeof hash === 'string' && /^#v\d/.test(hash);
@@ -95,17 +115,20 @@ export function embedOptions(search) {
   return options;
 }
 
-/** The query string of an embed with `options` (defaults left out, so snippets stay short). */
+/**
+ * The query string of an embed with `options` (defaults left out, so snippets stay short).
+ * Every value is a known word or a number, so the string is written as is: "charts=a,b", not
+ * URLSearchParams' "charts=a%2Cb".
+ */
 export function embedQuery(options) {
-  const params = new URLSearchParams();
-  if (options.charts.join(',') !== EMBED_DEFAULTS.charts.join(',')) params.set('charts', options.charts.join(','));
+  const parts = [];
+  if (options.charts.join(',') !== EMBED_DEFAULTS.charts.join(',')) parts.push(`charts=${options.charts.join(',')}`);
   for (const name of ['graph', 'autoplay', 'controls', 'editable']) {
-    if (options[name] !== EMBED_DEFAULTS[name]) params.set(name, options[name] ? '1' : '0');
+    if (options[name] !== EMBED_DEFAULTS[name]) parts.push(`${name}=${options[name] ? '1' : '0'}`);
   }
-  if (options.theme !== EMBED_DEFAULTS.theme) params.set('theme', options.theme);
-  if (options.height !== EMBED_DEFAULTS.height) params.set('height', String(options.height));
-  const query = params.toString();
-  return query ? `?${query}` : '';
+  if (options.theme !== EMBED_DEFAULTS.theme) parts.push(`theme=${options.theme === 'dark' ? 'dark' : 'light'}`);
+  if (options.height !== EMBED_DEFAULTS.height) parts.push(`height=${Math.round(options.height)}`);
+  return parts.length > 0 ? `?${parts.join('&')}` : '';
 }
 
 /** Escapes text for an HTML attribute value in double quotes. */

@@ -24,6 +24,7 @@ mod prelude {
 }
 
 pub mod components;
+pub mod csv;
 pub mod digest;
 pub mod dist;
 pub mod engine;

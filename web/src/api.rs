@@ -15,6 +15,7 @@ use crate::topology::Topology;
 use crate::view::{FaultWindow, RunView};
 use serde::Serialize;
 use stormglass_core::components::fleet::ScalingModel;
+use stormglass_core::csv;
 use stormglass_core::dist::{DistModel, Z_P99};
 use stormglass_core::presets::{DEFAULT_PRESET, PRESETS};
 use stormglass_core::scenario::{
@@ -506,6 +507,26 @@ impl Figures {
     #[wasm_bindgen(getter)]
     pub fn duration_s(&self) -> f64 {
         self.view.axis_end_s()
+    }
+
+    /// The run's time series as CSV, with the columns `stormglass run --series` writes.
+    pub fn series_csv(&self) -> String {
+        let series = &self.view.report.series;
+        let mut columns: Vec<(String, &[f64])> = Vec::new();
+        for (name, values) in &series.system {
+            columns.push((csv::system_column(name), &values.0));
+        }
+        for node in &series.nodes {
+            for (name, values) in &node.metrics {
+                columns.push((csv::node_column(&node.id, name), &values.0));
+            }
+        }
+        for edge in &series.edges {
+            for (name, values) in &edge.metrics {
+                columns.push((csv::edge_column(&edge.from, &edge.to, name), &values.0));
+            }
+        }
+        csv::series_csv(series.bucket_s, series.buckets, &columns)
     }
 }
 

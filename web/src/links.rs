@@ -4,7 +4,6 @@
 
 use serde::Serialize;
 use serde_json::Value;
-use stormglass_core::scenario::{parse_scenario_format, to_json_pretty};
 use stormglass_core::{decode_link, encode_link, LinkError};
 use wasm_bindgen::prelude::*;
 
@@ -26,8 +25,8 @@ pub fn make_link(scenario_json: &str, view_json: Option<String>) -> Result<Strin
 /// What a link opens to.
 #[derive(Serialize)]
 struct OpenedLink {
-    /// The scenario as pretty JSON text: in the format's field order when it reads as a
-    /// scenario (the link itself keeps keys sorted), else as the link has it.
+    /// The scenario as compact JSON text, exactly as the link has it (keys sorted: the page
+    /// orders them for reading).
     scenario_json: String,
     /// The view state the link carries (untrusted: the page checks each field), or null.
     view: Option<Value>,
@@ -37,12 +36,7 @@ struct OpenedLink {
 #[wasm_bindgen]
 pub fn open_link(fragment: &str) -> Result<JsValue, JsValue> {
     let decoded = decode_link(fragment).map_err(|error| from_link_error(&error))?;
-    let compact = decoded.scenario.to_string();
-    let scenario_json = match parse_scenario_format(&compact) {
-        Ok(scenario) => to_json_pretty(&scenario),
-        Err(_) => serde_json::to_string_pretty(&decoded.scenario).unwrap_or(compact),
-    };
-    to_js(&OpenedLink { scenario_json, view: decoded.view })
+    to_js(&OpenedLink { scenario_json: decoded.scenario.to_string(), view: decoded.view })
 }
 
 fn from_link_error(error: &LinkError) -> JsValue {
