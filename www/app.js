@@ -36,6 +36,7 @@ import { createFamilyGroup } from './policy-panel.js';
 import { renderFunctionSummary } from './function-summary.js';
 import { renderLlmSummary } from './llm-summary.js';
 import { renderSummary } from './summary.js';
+import { startPlaying as play, stopPlaying as stopPlayer } from './player.js';
 import { queueCaption } from './captions.js';
 import { checkedView, isLinkFragment, readableKeyOrder, viewOf } from './share.js';
 import { wireSharePanel } from './share-panel.js';
@@ -45,8 +46,6 @@ import { wireExportPanel } from './export-panel.js';
 const RERUN_DEBOUNCE_MS = 150;
 /** Quiet time after the last change before the address bar's link follows it. */
 const ADDRESS_DEBOUNCE_MS = 400;
-/** How long "play" takes to sweep the cursor through the whole run. */
-const PLAY_SWEEP_MS = 12_000;
 
 const CHARTS = [
   ['traffic', 'chart-traffic'],
@@ -1152,31 +1151,15 @@ function wireCursor() {
 }
 
 function startPlaying() {
-  if (!state.figures) return;
-  const duration_s = state.figures.duration_s;
-  if (state.cursor_s >= duration_s - state.figures.bucket_s) state.cursor_s = 0;
-  state.playing = true;
   state.cursorTouched = true;
-  ui.play.textContent = '❚❚';
-  ui.play.setAttribute('aria-label', 'Pause');
-  let last = performance.now();
-  const frame = (now) => {
-    // The loop ends itself: on pause, at the end of the run, or when results disappear.
-    if (!state.playing || !state.figures) return;
-    state.cursor_s = Math.min(duration_s, state.cursor_s + ((now - last) / PLAY_SWEEP_MS) * duration_s);
-    last = now;
+  play(state, ui.play, () => {
     ui.cursor.value = String(state.cursor_s);
     drawNow();
-    if (state.cursor_s >= duration_s) stopPlaying();
-    else requestAnimationFrame(frame);
-  };
-  requestAnimationFrame(frame);
+  });
 }
 
 function stopPlaying() {
-  state.playing = false;
-  ui.play.textContent = '▶';
-  ui.play.setAttribute('aria-label', 'Play the run');
+  stopPlayer(state, ui.play);
 }
 
 function applyPalette() {

@@ -9,10 +9,9 @@
 
 import init, * as wasm from './pkg/stormglass_web.js';
 import { queueCaption } from './captions.js';
+import { startPlaying as play, stopPlaying as stopPlayer } from './player.js';
 import { checkedView, EMBED_CHARTS, embedOptions, playgroundUrl, readableKeyOrder } from './share.js';
 
-/** How long playing takes to sweep the cursor through the whole run. */
-const PLAY_SWEEP_MS = 12_000;
 
 /** Chart captions: [title, unit]; the queue chart's follows what it shows. */
 const CAPTIONS = {
@@ -204,29 +203,15 @@ function drawNow() {
 }
 
 function startPlaying() {
-  if (!state.figures || state.playing) return;
-  const duration_s = state.figures.duration_s;
-  if (state.cursor_s >= duration_s - state.figures.bucket_s) state.cursor_s = 0;
-  state.playing = true;
-  ui.play.textContent = '❚❚';
-  ui.play.setAttribute('aria-label', 'Pause');
-  let last = performance.now();
-  const frame = (now) => {
-    if (!state.playing || !state.figures) return;
-    state.cursor_s = Math.min(duration_s, state.cursor_s + ((now - last) / PLAY_SWEEP_MS) * duration_s);
-    last = now;
+  if (state.playing) return;
+  play(state, ui.play, () => {
     ui.cursor.value = String(state.cursor_s);
     drawNow();
-    if (state.cursor_s >= duration_s) stopPlaying();
-    else requestAnimationFrame(frame);
-  };
-  requestAnimationFrame(frame);
+  });
 }
 
 function stopPlaying() {
-  state.playing = false;
-  ui.play.textContent = '▶';
-  ui.play.setAttribute('aria-label', 'Play the run');
+  stopPlayer(state, ui.play);
 }
 
 function autoplayAllowed() {

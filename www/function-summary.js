@@ -3,24 +3,15 @@
 // comes from the report's node summaries (NodeDetail::Function in core/src/report.rs); built
 // with textContent only, since node ids are user data.
 
-/** "1.1k (0.9%)": a count and its share of `whole`; a share that would round to 0% says "<0.1%". */
-function countAndShare(value, whole, format) {
-  const count = format(value, 'count');
-  if (!(whole > 0 && value > 0)) return count;
-  const share = value / whole;
-  return `${count} (${share < 0.0005 ? '<0.1%' : format(share, 'share')})`;
-}
+import { countAndShare, nodeRow, splitByLimit } from './node-table.js';
 
 /** Throttles split by the limit that refused them, largest first; [] when there were none. */
 function throttledBy(node, format) {
-  return [
+  return splitByLimit([
     [node.throttled_reserved, 'reserved concurrency'],
     [node.throttled_account, "the account's concurrency"],
     [node.throttled_scaling_rate, 'the scaling rate'],
-  ]
-    .filter(([count]) => count > 0)
-    .sort(([a], [b]) => b - a)
-    .map(([count, limit]) => `${format(count, 'count')} by ${limit}`);
+  ], format);
 }
 
 /** What the table row of a function has no room for, as short phrases; zeros left out. */
@@ -60,10 +51,6 @@ export function renderFunctionSummary(ui, report, focus, format) {
   const shown = functions.find((node) => node.id === focus) ?? functions[0];
   ui.functionRows.replaceChildren();
   for (const node of functions) {
-    const row = document.createElement('tr');
-    row.dataset.function = node.id;
-    // Several functions: the row whose details are spelled out below is marked.
-    if (node === shown && functions.length > 1) row.className = 'focused';
     const cells = [
       ['id', node.id],
       ['cold-starts', countAndShare(node.cold_starts, node.invocations, format)],
@@ -71,14 +58,8 @@ export function renderFunctionSummary(ui, report, focus, format) {
       ['gb-seconds', format(node.billed_gb_seconds, 'count')],
       ['cost', format(node.cost_usd, 'usd')],
     ];
-    for (const [key, text] of cells) {
-      const cell = document.createElement(key === 'id' ? 'th' : 'td');
-      if (key === 'id') cell.scope = 'row';
-      cell.dataset.key = key;
-      cell.textContent = text;
-      row.append(cell);
-    }
-    ui.functionRows.append(row);
+    // Several functions: the row whose details are spelled out below is marked.
+    ui.functionRows.append(nodeRow('function', node.id, cells, node === shown && functions.length > 1));
   }
   ui.functionDetail.textContent = shown ? `${shown.id}: ${functionFacts(shown, format).join(' · ')}.` : '';
 }

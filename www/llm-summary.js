@@ -4,13 +4,7 @@
 // (NodeDetail::Llm in core/src/report.rs); built with textContent only, since node ids are
 // user data.
 
-/** "2.1k (84%)": a count and its share of `whole`; a share that would round to 0% says "<0.1%". */
-function countAndShare(value, whole, format) {
-  const count = format(value, 'count');
-  if (!(whole > 0 && value > 0)) return count;
-  const share = value / whole;
-  return `${count} (${share < 0.0005 ? '<0.1%' : format(share, 'share')})`;
-}
+import { countAndShare, nodeRow, splitByLimit } from './node-table.js';
 
 /** An endpoint with a prompt cache looked its prompts up (hits or misses). */
 function hasCache(node) {
@@ -23,15 +17,12 @@ function ttft(node, format) {
 
 /** 429s split by the limit that refused them, largest first; [] when there were none. */
 function rateLimitedBy(node, format) {
-  return [
+  return splitByLimit([
     [node.rate_limited_tokens_per_minute, 'tokens per minute'],
     [node.rate_limited_requests_per_minute, 'requests per minute'],
     [node.rate_limited_input_tokens_per_minute, 'input tokens per minute'],
     [node.rate_limited_output_tokens_per_minute, 'output tokens per minute'],
-  ]
-    .filter(([count]) => count > 0)
-    .sort(([a], [b]) => b - a)
-    .map(([count, limit]) => `${format(count, 'count')} by ${limit}`);
+  ], format);
 }
 
 /** What the table row of an endpoint has no room for, as short phrases; zeros left out. */
@@ -74,10 +65,6 @@ export function renderLlmSummary(ui, report, focus, format) {
   ui.llmCacheColumn.hidden = !cacheColumn;
   ui.llmRows.replaceChildren();
   for (const node of llms) {
-    const row = document.createElement('tr');
-    row.dataset.llm = node.id;
-    // Several endpoints: the row whose details are spelled out below is marked.
-    if (node === shown && llms.length > 1) row.className = 'focused';
     const cells = [
       ['id', node.id],
       ['admitted', format(node.admitted, 'count')],
@@ -90,14 +77,8 @@ export function renderLlmSummary(ui, report, focus, format) {
       ['cost', format(node.cost_usd, 'usd')],
       ['cost-per-1000', node.admitted > 0 ? format(node.cost_per_1000_requests_usd, 'usd') : '–'],
     ];
-    for (const [key, text] of cells) {
-      const cell = document.createElement(key === 'id' ? 'th' : 'td');
-      if (key === 'id') cell.scope = 'row';
-      cell.dataset.key = key;
-      cell.textContent = text;
-      row.append(cell);
-    }
-    ui.llmRows.append(row);
+    // Several endpoints: the row whose details are spelled out below is marked.
+    ui.llmRows.append(nodeRow('llm', node.id, cells, node === shown && llms.length > 1));
   }
   ui.llmDetail.textContent = shown ? `${shown.id}: ${llmFacts(shown, format).join(' · ')}.` : '';
 }

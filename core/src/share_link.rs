@@ -49,7 +49,7 @@
 
 use crate::limits::{LINK_CHARS_MAX, LINK_CONTENTS_BYTES_MAX, LINK_VIEW_BYTES_MAX, SCENARIO_BYTES_MAX};
 use crate::prelude::*;
-use crate::scenario::FORMAT_VERSION;
+use crate::scenario::{json_type, FORMAT_VERSION};
 use core::fmt;
 use miniz_oxide::inflate::core::{decompress, inflate_flags, DecompressorOxide};
 use miniz_oxide::inflate::TINFLStatus;
@@ -441,17 +441,6 @@ fn parse_part(text: &str, part: LinkPart, max_bytes: usize) -> Result<Value, Lin
 
 fn not_payload(message: String) -> LinkError {
     LinkError::NotPayload { message }
-}
-
-fn json_type(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 // Base64url without padding (RFC 4648 §5). Written out rather than taken from a crate: it is

@@ -150,6 +150,21 @@ test.describe('embeds', () => {
     await context.close();
   });
 
+  test('an embed plays once in view, and pauses off-screen', async ({ page, baseURL }) => {
+    const link = (await readFile('tests/links/v1-retry-storm.txt', 'utf8')).trim();
+    await page.setContent(`<!doctype html><p style="height:3000px">A long post.</p><iframe src="${baseURL}/embed.html${link}" width="800" height="480"></iframe>`);
+    const frame = page.frameLocator('iframe');
+    // Off-screen: not even run yet.
+    await page.waitForTimeout(500);
+    await expect(frame.locator('body')).not.toHaveAttribute('data-results', /[1-9]/);
+    await page.locator('iframe').scrollIntoViewIfNeeded();
+    await expect(frame.locator('#embed-play')).toHaveAttribute('aria-label', 'Pause', { timeout: 30_000 });
+    const playing = await frame.locator('#embed-time').innerText();
+    await expect.poll(() => frame.locator('#embed-time').innerText()).not.toBe(playing);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await expect(frame.locator('#embed-play')).toHaveAttribute('aria-label', 'Play the run');
+  });
+
   test('an embed with a damaged link says so', async ({ page }) => {
     await page.goto('/embed.html#v1.AAAA');
     await expect(page.locator('#embed-error')).toContainText("This figure's link could not be opened");

@@ -128,7 +128,8 @@ fn shape_error(path: impl Into<String>, message: impl Into<String>) -> ScenarioE
     ScenarioErrors::one(ScenarioError::new(path, ScenarioErrorKind::Shape, message))
 }
 
-fn json_type(value: &Value) -> &'static str {
+/// What kind of JSON value a value is, as messages name it: "a number", "an object".
+pub(crate) fn json_type(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
