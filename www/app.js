@@ -1215,6 +1215,7 @@ async function main() {
     figures: () => state.figures,
     scenario: () => state.scenario,
     canvases: new Map([['graph', ui.graph], ...ui.charts]),
+    chartView: (name) => ({ cursor_s: state.cursor_s, focus: name === 'policies' ? policyFocusTarget() : state.focus }),
     validate: (text) => wasm.validate_scenario(text),
     open: (scenario) => {
       ui.preset.value = '';

@@ -1,9 +1,17 @@
-// The Export dialog: a chart or the event graph as PNG, the run's time series as CSV, the
-// scenario as a JSON file, and a scenario JSON file to open. Files are made in the page (the
-// CSV by the simulator's own writer) and handed to the browser as downloads: nothing leaves it.
+// The Export dialog: a chart or the event graph as PNG, a time chart as SVG, the run's time
+// series as CSV, the scenario as a JSON file, and a scenario JSON file to open. Files are made
+// in the page (the CSV and the SVG by the wasm module's own writers) and handed to the browser
+// as downloads: nothing leaves it.
 
 /** Scenario files larger than the simulator reads are refused before reading them. */
 const SCENARIO_FILE_BYTES_MAX = 1 << 20;
+
+/** The sides an SVG chart may have, in CSS pixels (as `Figures.chart_svg` accepts them). */
+const SVG_SIDE_CSS_MIN = 200;
+const SVG_SIDE_CSS_MAX = 4000;
+
+/** Why the event graph has no SVG: it is painted straight onto its canvas, not through plotters. */
+const GRAPH_SVG_NOTE = 'The event graph is painted directly on its canvas, so it saves as PNG only.';
 
 function element(id) {
   const found = document.getElementById(id);
@@ -37,18 +45,31 @@ function download(blob, fileName) {
 
 /**
  * Wires the Export button and dialog. `figures()` is the drawn run (or null), `scenario()` the
- * scenario being edited, `canvases` the drawable canvases by name, `validate(text)` the
- * simulator's check, and `open(scenario)` loads a valid scenario into the page.
+ * scenario being edited, `canvases` the drawable canvases by name, `chartView(name)` the
+ * `{cursor_s, focus}` a chart is drawn with, `validate(text)` the simulator's check, and
+ * `open(scenario)` loads a valid scenario into the page.
  */
-export function wireExportPanel({ figures, scenario, canvases, validate, open }) {
+export function wireExportPanel({ figures, scenario, canvases, chartView, validate, open }) {
   const dialog = element('export-dialog');
   const status = element('export-status');
   const picker = element('export-chart');
+  const svgButton = element('export-svg');
   const say = (text) => {
     status.textContent = text;
   };
+  const syncSvgButton = () => {
+    const graph = picker.value === 'graph';
+    svgButton.disabled = graph;
+    svgButton.title = graph ? GRAPH_SVG_NOTE : 'A vector drawing of the chart, as it is shown now';
+  };
+  picker.addEventListener('change', () => {
+    syncSvgButton();
+    say(picker.value === 'graph' ? GRAPH_SVG_NOTE : '');
+  });
+  syncSvgButton();
   element('export').addEventListener('click', () => {
     say('');
+    syncSvgButton();
     dialog.showModal();
   });
   dialog.querySelector('.dialog-close').addEventListener('click', () => dialog.close());
@@ -67,6 +88,32 @@ export function wireExportPanel({ figures, scenario, canvases, validate, open })
       download(blob, `${fileStem(scenario())}-${picker.value}.png`);
       say(`Saved ${picker.value} as PNG.`);
     }, 'image/png');
+  });
+
+  svgButton.addEventListener('click', () => {
+    const run = figures();
+    const canvas = canvases.get(picker.value);
+    if (picker.value === 'graph') {
+      say(GRAPH_SVG_NOTE);
+      return;
+    }
+    if (!canvas || !run) {
+      say('Nothing drawn yet: wait for the run to finish.');
+      return;
+    }
+    // The size the chart has on the page, so the file looks like what was on screen.
+    const side = (css) => Math.min(SVG_SIDE_CSS_MAX, Math.max(SVG_SIDE_CSS_MIN, Math.round(css) || SVG_SIDE_CSS_MIN));
+    const { cursor_s, focus } = chartView(picker.value);
+    let svg;
+    try {
+      svg = run.chart_svg(picker.value, side(canvas.clientWidth), side(canvas.clientHeight), cursor_s, focus);
+    } catch (error) {
+      say(`Could not make an SVG of the ${picker.value} chart: ${error.message}`);
+      return;
+    }
+    const text = `<?xml version="1.0" encoding="UTF-8"?>\n${svg}`;
+    download(new Blob([text], { type: 'image/svg+xml' }), `${fileStem(scenario())}-${picker.value}.svg`);
+    say(`Saved ${picker.value} as SVG.`);
   });
 
   element('export-csv').addEventListener('click', () => {

@@ -11,6 +11,7 @@ use crate::errors::{self, to_js};
 use crate::format::{self, Unit};
 use crate::graph::{self, Layout};
 use crate::palette;
+use crate::svg::{self, SvgError};
 use crate::topology::Topology;
 use crate::view::{FaultWindow, RunView};
 use serde::Serialize;
@@ -447,6 +448,27 @@ impl Figures {
         };
         charts::draw(&surface, &self.view, chart, cursor_s, focus.as_deref())
             .map_err(|message| errors::internal(&message))
+    }
+
+    /// A time chart as an SVG document (a string starting `<svg`), drawn as `draw_chart` draws
+    /// it, `width_css` by `height_css` CSS pixels (each from 200 to 4000). The event graph has
+    /// no SVG: it is painted on its canvas directly.
+    pub fn chart_svg(
+        &self,
+        name: &str,
+        width_css: f64,
+        height_css: f64,
+        cursor_s: f64,
+        focus: Option<String>,
+    ) -> Result<String, JsValue> {
+        let chart = Chart::from_name(name)
+            .ok_or_else(|| errors::argument("name", "expected \"traffic\", \"latency\", \"queue\" or \"policies\""))?;
+        svg::chart_svg(&self.view, chart, width_css, height_css, cursor_s, focus.as_deref()).map_err(
+            |error| match error {
+                SvgError::Size { field, value } => errors::argument(field, &svg::size_message(value)),
+                _ => errors::internal(&error.to_string()),
+            },
+        )
     }
 
     /// What the queue chart shows for `focus` (as `draw_chart` takes it): "waiting" (attempts

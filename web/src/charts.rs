@@ -9,7 +9,7 @@
 //! the cursor. Sizes are in CSS pixels times the canvas scale, so text is the same size on
 //! every screen.
 
-use crate::canvas::{Backend, Surface};
+use crate::canvas::Surface;
 use crate::format::{compact, format, Unit};
 use crate::palette::{self, Colour};
 use crate::view::{Metrics, NodeSeriesView, RunView, Values};
@@ -135,12 +135,25 @@ impl QueueChart {
 /// queue chart draws that service bolder, or shows that function's capacity or that
 /// endpoint's tokens.
 pub fn draw(surface: &Surface, view: &RunView, chart: Chart, cursor_s: f64, focus: Option<&str>) -> Result<(), String> {
+    let root = surface.backend()?.into_drawing_area();
+    draw_on(&root, surface.scale, view, chart, cursor_s, focus)
+}
+
+/// Draws one chart as [`draw`] does, onto any plotters drawing area (a canvas, an SVG
+/// document) with `scale` of its pixels per CSS pixel.
+pub fn draw_on<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    scale: f64,
+    view: &RunView,
+    chart: Chart,
+    cursor_s: f64,
+    focus: Option<&str>,
+) -> Result<(), String> {
     let focused = match (chart, focus) {
         (Chart::Traffic, Some(id)) => focused_traffic(view, id),
         (Chart::Latency, Some(id)) => focused_latency(view, id).cloned(),
         _ => None,
     };
-    let root = surface.backend()?.into_drawing_area();
     let spec = match chart {
         Chart::Traffic => {
             let mut spec = traffic_spec(focused.as_ref().unwrap_or(&view.report.series.system));
@@ -166,11 +179,11 @@ pub fn draw(surface: &Surface, view: &RunView, chart: Chart, cursor_s: f64, focu
         },
         Chart::Policies => {
             let spec = policies_spec(view, focus);
-            return draw_policies(&root, surface.scale, view, &spec, cursor_s)
+            return draw_policies(root, scale, view, &spec, cursor_s)
                 .map_err(|error| format!("drawing a chart failed: {error}"));
         }
     };
-    draw_spec(&root, surface.scale, view, &spec, cursor_s).map_err(|error| format!("drawing a chart failed: {error}"))
+    draw_spec(root, scale, view, &spec, cursor_s).map_err(|error| format!("drawing a chart failed: {error}"))
 }
 
 fn values<'a>(metrics: &'a Metrics, name: &str) -> &'a [f64] {
@@ -606,14 +619,20 @@ fn shade(colour: Colour, index: usize) -> Colour {
     Colour { red: dim(colour.red), green: dim(colour.green), blue: dim(colour.blue) }
 }
 
-type Area = DrawingArea<Backend, Shift>;
-type DrawResult<T> = Result<T, DrawingAreaErrorKind<<Backend as DrawingBackend>::ErrorType>>;
+type Area<DB> = DrawingArea<DB, Shift>;
+type DrawResult<T, DB> = Result<T, DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
 fn font(size_css: f64, scale: f64, colour: Colour) -> TextStyle<'static> {
     (FONT_FAMILY, size_css * scale).into_font().color(&colour.plotters())
 }
 
-fn draw_spec(root: &Area, scale: f64, view: &RunView, spec: &Spec, cursor_s: f64) -> DrawResult<()> {
+fn draw_spec<DB: DrawingBackend>(
+    root: &Area<DB>,
+    scale: f64,
+    view: &RunView,
+    spec: &Spec,
+    cursor_s: f64,
+) -> DrawResult<(), DB> {
     root.fill(&palette::BACKGROUND.plotters())?;
     let bucket = view.bucket_at(cursor_s);
     let lines: Vec<&Line> = spec.lines.iter().collect();
@@ -671,8 +690,8 @@ fn decade_bounds(values: &[f64]) -> (f64, f64) {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn plot<Y>(
-    area: &Area,
+fn plot<DB: DrawingBackend, Y>(
+    area: &Area<DB>,
     scale: f64,
     view: &RunView,
     spec: &Spec,
@@ -682,7 +701,7 @@ fn plot<Y>(
     (y_low, y_high): (f64, f64),
     y_labels: Option<usize>,
     has_data: bool,
-) -> DrawResult<()>
+) -> DrawResult<(), DB>
 where
     Y: AsRangedCoord<Value = f64>,
     Y::CoordDescType: Ranged<ValueType = f64> + ValueFormatter<f64>,
@@ -954,7 +973,13 @@ fn line_runs(line: &Line, view: &RunView) -> Vec<Vec<(f64, f64)>> {
         .collect()
 }
 
-fn draw_policies(root: &Area, scale: f64, view: &RunView, spec: &PolicySpec, cursor_s: f64) -> DrawResult<()> {
+fn draw_policies<DB: DrawingBackend>(
+    root: &Area<DB>,
+    scale: f64,
+    view: &RunView,
+    spec: &PolicySpec,
+    cursor_s: f64,
+) -> DrawResult<(), DB> {
     root.fill(&palette::BACKGROUND.plotters())?;
     let bucket = view.bucket_at(cursor_s);
     let lines: Vec<&Line> = spec.levels.iter().chain(&spec.rates).collect();
@@ -1150,14 +1175,14 @@ enum Swatch {
 /// Draws the legend across the top of the chart, wrapping to more rows on narrow canvases.
 /// Returns its height in device pixels.
 /// `blocks`: shaded spans other than fault windows (a breaker's open spells), listed before them.
-fn draw_legend(
-    root: &Area,
+fn draw_legend<DB: DrawingBackend>(
+    root: &Area<DB>,
     scale: f64,
     view: &RunView,
     lines: &[&Line],
     blocks: Vec<LegendItem>,
     bucket: Option<usize>,
-) -> DrawResult<u32> {
+) -> DrawResult<u32, DB> {
     let mut items: Vec<(usize, LegendItem)> = lines
         .iter()
         .map(|line| {

@@ -10,7 +10,7 @@
 //!
 //! Modules: `api` (the wasm-bindgen exports), `errors` (errors as JS objects with field
 //! paths), `view` (the report as the drawing code reads it), `charts` (plotters time charts),
-//! `graph` (the event graph), `canvas` (high-DPI sizing and the plotters backend), `format`
+//! `graph` (the event graph), `canvas` (high-DPI sizing and the plotters backend), `svg` (charts as SVG documents), `format`
 //! (numbers for people), `links` (share links), `palette` (the one set of colours), `topology` (edge paths and
 //! policies, load balancers' pools: the scenario's structure the report does not carry).
 
@@ -22,6 +22,7 @@ pub mod format;
 mod graph;
 mod links;
 pub mod palette;
+mod svg;
 mod topology;
 mod view;
 
