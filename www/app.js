@@ -1249,6 +1249,7 @@ async function main() {
     open: (scenario) => {
       ui.preset.value = '';
       state.addressTracks = true;
+      state.origin = null;
       loadScenario(scenario);
     },
   });
@@ -1293,7 +1294,7 @@ function scenarioChanged(how, key = null) {
   document.getElementById('redo').disabled = !edits.canRedo;
   document.getElementById('reset-preset').disabled = !state.presets.some((preset) => preset.name === state.origin);
   autosave.schedule();
-  graphEditor?.sync();
+  graphEditor?.sync({ force: how !== 'record' });
 }
 
 function undoOrRedo(action) {

@@ -37,7 +37,6 @@ export function wireGraphEditor(hooks) {
   function setActive(active) {
     editor.active = active;
     ui.toggle.setAttribute('aria-pressed', String(active));
-    ui.toggle.textContent = active ? 'Done editing' : 'Edit graph';
     ui.tools.hidden = !active;
     ui.inspector.hidden = !active;
     document.body.dataset.graphEditing = String(active);
@@ -174,6 +173,12 @@ export function wireGraphEditor(hooks) {
     render();
   });
   ui.connect.addEventListener('click', () => setConnecting(!editor.connecting));
+  document.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape' && editor.connecting) {
+      setConnecting(false);
+      say('Connecting stopped.');
+    }
+  });
   ui.choice.addEventListener('change', () => {
     const [type, value] = [ui.choice.value.slice(0, ui.choice.value.indexOf(':')), ui.choice.value.slice(ui.choice.value.indexOf(':') + 1)];
     select(type === 'node' ? { node: value } : type === 'call' ? { call: value } : null);
@@ -232,9 +237,13 @@ export function wireGraphEditor(hooks) {
     get active() {
       return editor.active;
     },
-    /** After the scenario changed elsewhere (undo, a control, Apply): the inspector follows, unless it is being typed in. */
-    sync() {
-      if (!editor.active || ui.inspector.contains(document.activeElement)) return;
+    /**
+     * After the scenario changed elsewhere (a control, Apply, undo): the inspector follows,
+     * unless the edit came from its own fields (being typed in). `force`: a new scenario
+     * object (undo, redo, a preset) that the form must not keep editing.
+     */
+    sync({ force = false } = {}) {
+      if (!editor.active || (!force && ui.inspector.contains(document.activeElement))) return;
       render();
     },
   };

@@ -108,8 +108,14 @@ export function renderForm(container, options) {
   const prefix = `sf${(formCount += 1)}`;
   const required = new Set(objectSchema.required ?? []);
   const names = Object.keys(objectSchema.properties ?? {}).filter((name) => !skip.includes(name));
-  // Required fields first, then the rest alphabetically (as the schema lists them).
-  names.sort((a, b) => Number(required.has(b)) - Number(required.has(a)));
+  // Required fields first, then single inputs, then JSON boxes, then nested groups (each set
+  // alphabetically, as the schema lists them), so the grid fills without holes.
+  const rank = (name) => {
+    const kind = fieldKind(schema, objectSchema.properties[name]).kind;
+    if (required.has(name)) return 0;
+    return kind === 'group' ? 3 : kind === 'json' ? 2 : 1;
+  };
+  names.sort((a, b) => rank(a) - rank(b));
   for (const name of names) {
     const property = objectSchema.properties[name];
     const field = fieldKind(schema, property);
@@ -254,6 +260,7 @@ function inputFor(field, value, required) {
     area.rows = 2;
     area.spellcheck = false;
     area.className = 'sf-json';
+    area.placeholder = required ? 'JSON' : 'JSON; blank = not set';
     area.value = value === undefined || value === null ? '' : JSON.stringify(value);
     return area;
   }

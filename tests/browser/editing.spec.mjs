@@ -49,6 +49,13 @@ test('add a node, connect it, see it in the JSON and the drawn run, edit it in t
   await expect(page.locator('#inspector-form [data-field="workers"] .explain')).toHaveText('Attempts served at once.');
   await changeAndWait(page, () => workers.fill('7'));
   expect((await node(page, 'service')).workers).toBe(7);
+  // Undone from the inspector's own picker: the form shows, and then edits, the restored scenario.
+  await page.locator('#inspector-choice').focus();
+  await changeAndWait(page, () => page.keyboard.press('Control+z'));
+  expect((await node(page, 'service')).workers).toBe(4);
+  await expect(workers).toHaveValue('4');
+  await changeAndWait(page, () => workers.fill('9'));
+  expect((await node(page, 'service')).workers).toBe(9);
 
   // Connect by clicking: the new service, then... a client cannot be called: said why.
   await page.locator('#connect-nodes').click();
