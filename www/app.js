@@ -41,6 +41,9 @@ import { queueCaption } from './captions.js';
 import { checkedView, isLinkFragment, readableKeyOrder, viewOf } from './share.js';
 import { wireSharePanel } from './share-panel.js';
 import { wireExportPanel } from './export-panel.js';
+import { createHistory, historyKeyAction } from './history.js';
+import { createAutosave } from './autosave.js';
+import { wireGraphEditor } from './graph-editor.js';
 
 /** Quiet time after the last control change before re-running. */
 const RERUN_DEBOUNCE_MS = 150;
@@ -102,6 +105,8 @@ const state = {
    */
   addressTracks: false,
   addressTimer: 0,
+  /** The preset the scenario came from (what "Reset to preset" goes back to); null: a link or a file. */
+  origin: null,
   requestId: 0,
   /** performance.now() when the current request was sent, to measure the re-run time. */
   requestSentAt: 0,
@@ -957,8 +962,11 @@ function fitGraphHeight(rows) {
   if (ui.graph.style.height !== height) ui.graph.style.height = height;
 }
 
-/** Makes `scenario` the one being edited and runs it. */
-function loadScenario(scenario) {
+/**
+ * Makes `scenario` the one being edited and runs it. `history`: "record" (an edit, undoable),
+ * "root" (a preset or a link opened: history starts over) or "none" (an undo or redo).
+ */
+function loadScenario(scenario, { history: how = 'record' } = {}) {
   state.scenario = scenario;
   state.selection = reconcileSelection(scenario, state.selection);
   state.lastErrors = [];
@@ -968,6 +976,7 @@ function loadScenario(scenario) {
   syncControls();
   syncEditor({ force: true });
   requestRun({ immediate: true });
+  scenarioChanged(how);
 }
 
 function loadPreset(name) {
@@ -983,19 +992,21 @@ function loadPreset(name) {
   state.selection = { client: null, service: null, balancer: null, function: null, llm: null, call: null };
   state.focus = null;
   state.policyFocus = null;
+  state.origin = preset.name;
   try {
-    loadScenario(JSON.parse(preset.json));
+    loadScenario(JSON.parse(preset.json), { history: 'root' });
   } catch (error) {
     showErrors([{ path: '', kind: 'syntax', message: `preset ${preset.name} is not valid JSON: ${describe(error)}` }]);
   }
 }
 
 /** After a control edited the scenario: show it in the editor and re-run. */
-function edited() {
+function edited(key = typingKey()) {
   syncEditor();
   requestRun();
   state.addressTracks = true;
   scheduleAddress();
+  scenarioChanged('record', key);
 }
 
 // ---- share links --------------------------------------------------------------------------
@@ -1053,7 +1064,8 @@ function openLink(fragment) {
   if (state.cursorTouched) state.cursor_s = view.cursor_s;
   ui.preset.value = '';
   state.addressTracks = true;
-  loadScenario(scenario);
+  state.origin = null;
+  loadScenario(scenario, { history: 'root' });
   return true;
 }
 
@@ -1207,6 +1219,7 @@ async function main() {
   wireFunctionControls();
   wireLlmControls();
   wireEditor();
+  wireEditing();
   wireCursor();
   new ResizeObserver(() => scheduleDraw()).observe(ui.graph);
   for (const [, canvas] of ui.charts) new ResizeObserver(() => scheduleDraw()).observe(canvas);
@@ -1220,18 +1233,120 @@ async function main() {
     open: (scenario) => {
       ui.preset.value = '';
       state.addressTracks = true;
+      state.origin = null;
       loadScenario(scenario);
     },
   });
   startWorker();
-  // A link in the address opens its scenario; anything else (or a link that cannot be
-  // opened, which says why) starts on the default preset.
-  if (!(isLinkFragment(location.hash) && openLink(location.hash))) {
+  // A link in the address opens its scenario; else the scenario saved in this browser (see
+  // autosave.js); else (or when neither can be opened, which says why) the default preset.
+  if (!(isLinkFragment(location.hash) && openLink(location.hash)) && !restoreAutosave()) {
     loadPreset(guard('reading the default preset', () => wasm.default_preset()));
   }
   // A link pasted into the address bar of the open page.
   window.addEventListener('hashchange', () => {
     if (isLinkFragment(location.hash)) openLink(location.hash);
+  });
+}
+
+// ---- undo and redo, autosave, the graph editor ---------------------------------------------
+
+const edits = createHistory();
+const autosave = createAutosave(localStorageOrNull(), () => ({ scenario: state.scenario, preset: state.origin }));
+let graphEditor = null;
+
+function localStorageOrNull() {
+  try {
+    return window.localStorage;
+  } catch {
+    return null;
+  }
+}
+
+/** The control being typed in or dragged (its edits in a row make one undo step), or null. */
+function typingKey() {
+  const active = document.activeElement;
+  return active && ['INPUT', 'TEXTAREA'].includes(active.tagName) && active.id ? active.id : null;
+}
+
+/** After any change of the scenario: history, autosave, the Undo and Redo buttons, the inspector. */
+function scenarioChanged(how, key = null) {
+  const text = JSON.stringify(state.scenario);
+  if (how === 'root') edits.root(text);
+  else if (how === 'record') edits.record(text, key, performance.now());
+  document.getElementById('undo').disabled = !edits.canUndo;
+  document.getElementById('redo').disabled = !edits.canRedo;
+  document.getElementById('reset-preset').disabled = !state.presets.some((preset) => preset.name === state.origin);
+  autosave.schedule();
+  graphEditor?.sync({ force: how !== 'record' });
+}
+
+function undoOrRedo(action) {
+  const text = action === 'undo' ? edits.undo() : edits.redo();
+  if (text === null) return;
+  state.addressTracks = true;
+  loadScenario(JSON.parse(text), { history: 'none' });
+}
+
+function resetToPreset() {
+  const preset = state.presets.find((candidate) => candidate.name === state.origin);
+  if (!preset) return;
+  ui.preset.value = preset.name;
+  state.addressTracks = true;
+  loadScenario(JSON.parse(preset.json));
+}
+
+/** Opens the scenario saved in this browser, if there is a usable one; says why not if not. */
+function restoreAutosave() {
+  const saved = autosave.load();
+  if (!saved) return false;
+  const notRestored = (why) =>
+    showBanner(`The scenario saved in this browser was not restored (${why}); the default preset is shown instead.`);
+  if (saved.problem) {
+    notRestored(saved.problem);
+    return false;
+  }
+  const preset = state.presets.find((candidate) => candidate.name === saved.preset);
+  try {
+    const pristine = preset !== undefined && JSON.stringify(JSON.parse(preset.json)) === JSON.stringify(saved.scenario);
+    ui.preset.value = preset ? preset.name : '';
+    state.origin = preset ? preset.name : null;
+    // An edited scenario keeps its link in the address, as it did before the reload.
+    state.addressTracks = !pristine;
+    loadScenario(saved.scenario, { history: 'root' });
+    return true;
+  } catch (error) {
+    autosave.clear();
+    notRestored(`it could not be opened: ${describe(error)}`);
+    return false;
+  }
+}
+
+function wireEditing() {
+  document.getElementById('undo').addEventListener('click', () => undoOrRedo('undo'));
+  document.getElementById('redo').addEventListener('click', () => undoOrRedo('redo'));
+  document.getElementById('reset-preset').addEventListener('click', resetToPreset);
+  document.addEventListener('keydown', (event) => {
+    const action = historyKeyAction(event);
+    if (!action || document.querySelector('dialog[open]')) return;
+    event.preventDefault();
+    undoOrRedo(action);
+  });
+  window.addEventListener('pagehide', () => autosave.flush());
+  graphEditor = wireGraphEditor({
+    scenario: () => state.scenario,
+    figures: () => (state.wasmBroken ? null : state.figures),
+    parseDurationMs: (text) => wasm.parse_duration_ms(text),
+    loadSchema: () => fetch(new URL('./scenario.schema.json', import.meta.url)).then((response) => response.json()),
+    commit: (key, { structural }) => {
+      if (structural) {
+        state.addressTracks = true;
+        loadScenario(state.scenario);
+      } else {
+        syncControls();
+        edited(key);
+      }
+    },
   });
 }
 

@@ -416,6 +416,8 @@ pub fn run_report(scenario_json: &str) -> Result<JsValue, JsValue> {
 pub struct Figures {
     view: RunView,
     layout: Layout,
+    /// The call edges as drawn last, for `edge_at`.
+    edge_lines: Vec<graph::EdgeLine>,
 }
 
 #[wasm_bindgen]
@@ -429,7 +431,7 @@ impl Figures {
             errors::argument("run", &format!("expected {{report, faults, topology}} from the worker: {error}"))
         })?;
         view.check().map_err(|(path, message)| errors::argument(&path, &message))?;
-        Ok(Figures { view, layout: Layout::default() })
+        Ok(Figures { view, layout: Layout::default(), edge_lines: Vec::new() })
     }
 
     /// Draws a time chart ("traffic", "latency", "queue" or "policies") with the cursor at
@@ -493,6 +495,7 @@ impl Figures {
         };
         let (nodes, links) = (graph::nodes_of(&self.view), graph::links_of(&self.view));
         self.layout = graph::layout(&nodes, &links, surface.width_css, surface.height_css);
+        self.edge_lines = graph::call_lines(&self.view, &self.layout);
         graph::draw(&surface, &self.view, &self.layout, cursor_s, &selected)
             .map_err(|message| errors::internal(&message))
     }
@@ -504,6 +507,17 @@ impl Figures {
             return None;
         }
         self.layout.node_at(x_css, y_css).map(str::to_string)
+    }
+
+    /// The scenario path of the call edge (like "nodes[0].calls[0]", or
+    /// "nodes[1].calls[0].fallback.call") drawn nearest a point given in CSS pixels from the
+    /// graph canvas' top-left corner (as drawn last), within a few pixels; or undefined. A
+    /// point in a node box is that node's, not an edge's.
+    pub fn edge_at(&self, x_css: f64, y_css: f64) -> Option<String> {
+        if !(x_css.is_finite() && y_css.is_finite()) || self.layout.node_at(x_css, y_css).is_some() {
+            return None;
+        }
+        graph::edge_at(&self.edge_lines, x_css, y_css).map(str::to_string)
     }
 
     /// The most nodes one column of the event graph holds (a pool of instances, services

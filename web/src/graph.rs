@@ -27,7 +27,7 @@ use crate::view::{metric_at, metric_max, RunView};
 use web_sys::CanvasRenderingContext2d;
 
 mod layout;
-pub use layout::{layout, links_of, nodes_of, rows_max, Layout};
+pub use layout::{edge_at, layout, links_of, nodes_of, rows_max, EdgeLine, Layout};
 use layout::{port_offsets, NodeBox, ROOMY_PITCH_CSS};
 
 /// How a node is doing at the cursor.
@@ -112,6 +112,50 @@ fn port_ys(layout: &Layout, wires: &[Wire]) -> Vec<(f64, f64)> {
         }
     }
     ports
+}
+
+/// Every line of the graph: call edges, pool links, consumer links (in that order).
+fn wires_of(view: &RunView, layout: &Layout) -> Vec<Wire> {
+    let mut wires = Vec::new();
+    for (index, edge) in view.report.series.edges.iter().enumerate() {
+        if let (Some(from), Some(to)) = (layout.position(&edge.from), layout.position(&edge.to)) {
+            wires.push(Wire { from, to, kind: WireKind::Call(index) });
+        }
+    }
+    for balancer in &view.topology.balancers {
+        let Some(from) = layout.position(&balancer.id) else { continue };
+        for member in &balancer.pool {
+            if let Some(to) = layout.position(member) {
+                wires.push(Wire { from, to, kind: WireKind::Pool });
+            }
+        }
+    }
+    for (queue, consumer) in &view.topology.consumers {
+        if let (Some(from), Some(to)) = (layout.position(queue), layout.position(consumer)) {
+            wires.push(Wire { from, to, kind: WireKind::Consume });
+        }
+    }
+    wires
+}
+
+/// The call edges as `draw` draws them (same ports), with their scenario paths, so a click
+/// can be mapped back to the call it shows. Edges whose path is unknown are left out.
+pub fn call_lines(view: &RunView, layout: &Layout) -> Vec<EdgeLine> {
+    let wires = wires_of(view, layout);
+    let ports = port_ys(layout, &wires);
+    wires
+        .iter()
+        .zip(&ports)
+        .filter_map(|(wire, &(start_y, end_y))| {
+            let WireKind::Call(index) = wire.kind else { return None };
+            let path = &view.edge_info(index)?.path;
+            if path.is_empty() {
+                return None;
+            }
+            let (from, to) = (&layout.nodes[wire.from], &layout.nodes[wire.to]);
+            Some(EdgeLine { path: path.clone(), start: (from.x + from.width, start_y), end: (to.x, end_y) })
+        })
+        .collect()
 }
 
 /// A line to draw between two node boxes (indices into the layout).
@@ -286,25 +330,7 @@ pub fn draw(
         }
     };
 
-    let mut wires = Vec::new();
-    for (index, edge) in series.edges.iter().enumerate() {
-        if let (Some(from), Some(to)) = (layout.position(&edge.from), layout.position(&edge.to)) {
-            wires.push(Wire { from, to, kind: WireKind::Call(index) });
-        }
-    }
-    for balancer in &view.topology.balancers {
-        let Some(from) = layout.position(&balancer.id) else { continue };
-        for member in &balancer.pool {
-            if let Some(to) = layout.position(member) {
-                wires.push(Wire { from, to, kind: WireKind::Pool });
-            }
-        }
-    }
-    for (queue, consumer) in &view.topology.consumers {
-        if let (Some(from), Some(to)) = (layout.position(queue), layout.position(consumer)) {
-            wires.push(Wire { from, to, kind: WireKind::Consume });
-        }
-    }
+    let wires = wires_of(view, layout);
     let ports = port_ys(layout, &wires);
 
     // Edge widths are relative to the busiest edge over the whole run, so they are comparable
@@ -982,6 +1008,32 @@ mod tests {
         let breaker = |open| badges(&policies, open).into_iter().find(|badge| badge.text == "CB").map(|b| b.filled);
         assert_eq!((breaker(false), breaker(true)), (Some(false), Some(true)));
         assert!(badges(&EdgePolicies::default(), true).is_empty());
+    }
+
+    /// A client calling a service, and the service calling two others: a click on each drawn
+    /// edge's middle finds that edge's scenario path; a click on a node box finds no edge.
+    #[test]
+    fn call_lines_map_clicks_back_to_calls() {
+        let json = r#"{"report": {"simulated_s": 1, "duration_s": 1, "series": {"bucket_s": 1, "buckets": 1,
+            "system": {}, "nodes": [
+              {"id": "c", "kind": "client", "metrics": {}}, {"id": "api", "kind": "service", "metrics": {}},
+              {"id": "db", "kind": "service", "metrics": {}}, {"id": "cache", "kind": "service", "metrics": {}}],
+            "edges": [{"from": "c", "to": "api", "metrics": {}}, {"from": "api", "to": "db", "metrics": {}},
+              {"from": "api", "to": "cache", "metrics": {}}]}},
+          "topology": {"edges": [
+            {"from": "c", "to": "api", "path": "nodes[0].calls[0]"},
+            {"from": "api", "to": "db", "path": "nodes[1].calls[0]"},
+            {"from": "api", "to": "cache", "path": "nodes[1].calls[1]"}]}}"#;
+        let view: RunView = serde_json::from_str(json).unwrap_or_else(|error| panic!("{error}"));
+        let layout = layout(&nodes_of(&view), &links_of(&view), 900.0, 300.0);
+        let lines = call_lines(&view, &layout);
+        assert_eq!(lines.len(), 3);
+        for line in &lines {
+            let middle = ((line.start.0 + line.end.0) / 2.0, (line.start.1 + line.end.1) / 2.0);
+            assert_eq!(edge_at(&lines, middle.0, middle.1), Some(line.path.as_str()), "{lines:?}");
+        }
+        let api = layout.nodes.iter().find(|node| node.id == "api").unwrap_or_else(|| panic!("{layout:?}"));
+        assert_eq!(edge_at(&lines, api.x + api.width / 2.0, api.centre_y()), None);
     }
 
     #[test]

@@ -51,6 +51,45 @@ impl Layout {
     }
 }
 
+/// A call edge as drawn: where it is written in the scenario (`nodes[0].calls[0]`) and its
+/// line, from the caller's port to the callee's, in CSS pixels.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EdgeLine {
+    pub path: String,
+    pub start: (f64, f64),
+    pub end: (f64, f64),
+}
+
+/// How far from an edge's line a click still picks it, in CSS pixels: about a fingertip's
+/// half-width, and wider than the thickest edge (9.5 px) drawn.
+pub const EDGE_HIT_CSS: f64 = 8.0;
+
+/// The path of the edge whose line passes nearest a point (CSS pixels), within
+/// [`EDGE_HIT_CSS`]; the first one drawn among equally near ones.
+pub fn edge_at(lines: &[EdgeLine], x: f64, y: f64) -> Option<&str> {
+    let mut best: Option<(f64, &str)> = None;
+    for line in lines {
+        let distance = distance_to_segment((x, y), line.start, line.end);
+        if distance <= EDGE_HIT_CSS && best.is_none_or(|(nearest, _)| distance < nearest) {
+            best = Some((distance, line.path.as_str()));
+        }
+    }
+    best.map(|(_, path)| path)
+}
+
+/// Distance from a point to the segment between `start` and `end`.
+fn distance_to_segment((x, y): (f64, f64), start: (f64, f64), end: (f64, f64)) -> f64 {
+    let (dx, dy) = (end.0 - start.0, end.1 - start.1);
+    let length_squared = dx * dx + dy * dy;
+    let along = if length_squared > 0.0 {
+        (((x - start.0) * dx + (y - start.1) * dy) / length_squared).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let (near_x, near_y) = (start.0 + along * dx, start.1 + along * dy);
+    ((x - near_x).powi(2) + (y - near_y).powi(2)).sqrt()
+}
+
 /// Room above the nodes for the time label, and below for the health legend.
 pub const TOP_CSS: f64 = 34.0;
 pub const BOTTOM_CSS: f64 = 26.0;
@@ -198,6 +237,28 @@ mod tests {
 
     fn overlap(a: &NodeBox, b: &NodeBox) -> bool {
         a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height
+    }
+
+    #[test]
+    fn edge_at_picks_the_nearest_line_within_reach() {
+        let line = |path: &str, start, end| EdgeLine { path: path.to_string(), start, end };
+        let lines = [
+            line("nodes[0].calls[0]", (100.0, 100.0), (300.0, 100.0)),
+            line("nodes[1].calls[0]", (100.0, 110.0), (300.0, 150.0)),
+        ];
+        // On a line, just beside one, nearer the second, past the hit distance, past an end.
+        let cases: [((f64, f64), Option<&str>); 6] = [
+            ((200.0, 100.0), Some("nodes[0].calls[0]")),
+            ((200.0, 95.0), Some("nodes[0].calls[0]")),
+            ((200.0, 128.0), Some("nodes[1].calls[0]")),
+            ((200.0, 80.0), None),
+            ((320.0, 100.0), None),
+            ((f64::NAN, 100.0), None),
+        ];
+        for ((x, y), expected) in cases {
+            assert_eq!(edge_at(&lines, x, y), expected, "at ({x}, {y})");
+        }
+        assert_eq!(edge_at(&[line("p", (5.0, 5.0), (5.0, 5.0))], 6.0, 5.0), Some("p"), "a point-long edge");
     }
 
     #[test]
