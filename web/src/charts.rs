@@ -757,7 +757,7 @@ where
     for band in &spec.bands {
         let polygons = overlay::band_polygons(band, buckets, bucket_s, matches!(spec.scale, Scale::Log));
         chart.draw_series(
-            polygons.into_iter().map(|points| Polygon::new(points, band.colour.plotters().mix(0.16).filled())),
+            polygons.into_iter().map(|points| Polygon::new(points, band.colour.plotters().mix(0.25).filled())),
         )?;
     }
     for line in &spec.lines {
