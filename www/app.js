@@ -1071,6 +1071,8 @@ function setCompare(on) {
   syncCompareControls();
   syncEditor({ force: true });
   requestRun({ immediate: true });
+  state.addressTracks = true;
+  scheduleAddress();
 }
 
 /** Makes variant `letter` the one the controls, the editor and the graph show. */
@@ -1083,6 +1085,7 @@ function editVariant(letter) {
   syncControls();
   syncEditor({ force: true });
   requestRun({ immediate: true });
+  scheduleAddress();
 }
 
 function syncCompareControls() {
@@ -1133,7 +1136,10 @@ function edited() {
 /** The link (`v1.…`) of the current scenario and view, or null (with a message) if none. */
 function currentLink() {
   if (!state.scenario) return null;
-  return guard('making a link', () => wasm.make_link(JSON.stringify(state.scenario), JSON.stringify(viewOf(state)))) ?? null;
+  const view = viewOf(state);
+  // In compare mode a link holds A, and B in its view (unless B is too large: then the one edited).
+  const scenario = view.compare ? state.compare.A : state.scenario;
+  return guard('making a link', () => wasm.make_link(JSON.stringify(scenario), JSON.stringify(view))) ?? null;
 }
 
 /** Puts the current link in the address bar, soon (typing and scrubbing make many changes). */
@@ -1183,7 +1189,18 @@ function openLink(fragment) {
   if (state.cursorTouched) state.cursor_s = view.cursor_s;
   ui.preset.value = '';
   state.addressTracks = true;
-  loadScenario(scenario);
+  if (view.compare) {
+    const variant = readableKeyOrder(view.compare.variant);
+    state.compare = { A: scenario, B: variant, editing: view.compare.editing };
+    state.seeds = 1;
+    ui.seeds.value = '1';
+    syncCompareControls();
+    loadScenario(state.compare[view.compare.editing]);
+  } else {
+    state.compare = null;
+    syncCompareControls();
+    loadScenario(scenario);
+  }
   return true;
 }
 

@@ -1,5 +1,5 @@
 // Compare mode (A and B on the same seed, overlaid) and several seeds (median and band).
-import { test, expect, openPlayground, changeAndWait, canvasDataUrl, canvasPixelsNear, canvasStats, resultsShown } from './fixtures.mjs';
+import { test, expect, openPlayground, changeAndWait, canvasDataUrl, canvasPixelsNear, canvasStats, resultsShown, waitForResults, applyScenarioJson, editedScenario } from './fixtures.mjs';
 
 const GOODPUT = [0x16, 0xa3, 0x4a];
 
@@ -33,6 +33,15 @@ test('compare: B with no retries recovers where A stays metastable, both drawn',
   const compared = await canvasDataUrl(page, '#chart-traffic');
   expect(compared).not.toEqual(single);
   expect(await canvasPixelsNear(page, '#chart-traffic', GOODPUT, 20)).toBeGreaterThan(300);
+
+  // The address holds both variants: a reload opens the comparison as it was.
+  await expect.poll(() => page.evaluate(() => location.hash), { timeout: 10_000 }).toMatch(/^#v1\./);
+  await page.waitForTimeout(1500);
+  await page.reload();
+  await waitForResults(page, 1);
+  await expect(page.locator('body')).toHaveAttribute('data-editing', 'B');
+  await expect(page.locator('#retries')).toHaveValue('0');
+  await expect(verdict.locator('td.delta')).toHaveText('B recovers, A does not');
 
   // The controls edit B: A still has its retries.
   await expect(page.locator('#retries')).toHaveValue('0');
@@ -80,4 +89,19 @@ test('seeds: five seeds draw a band and the summary a range; an edit supersedes 
   await expect(page.locator('#summary-list dd[data-key="goodput"]')).toContainText(/of (59\d|60\d)\/s offered/);
   await page.waitForTimeout(1000);
   expect(await resultsShown(page)).toBe(before + 1);
+});
+
+test('seeds: a count whose events would pass the run limit is refused, saying how many fit', async ({ page }) => {
+  await openPlayground(page);
+  // An hour at 800/s: about ten million events a run, so twenty seeds would be far too many.
+  const long = { ...(await editedScenario(page)), duration: '3600s', faults: [] };
+  await changeAndWait(page, () => applyScenarioJson(page, JSON.stringify(long)));
+  await page.locator('#seeds').selectOption('20');
+  await expect(page.locator('body')).toHaveAttribute('data-run-state', 'refused');
+  await expect(page.locator('#run-status')).toHaveText(
+    /^Not run: 20 seeds of this scenario would simulate about [\d.]+M events, more than the 100M a multi-seed run may; \d+ seeds fit\.$/,
+  );
+  // One seed runs again.
+  await changeAndWait(page, () => page.locator('#seeds').selectOption('1'));
+  await expect(page.locator('#variants')).toBeHidden();
 });
