@@ -43,7 +43,9 @@ export function renderSpread(ui, rows, count, firstSeed) {
     cell(tr, 'td', row.median);
     cell(tr, 'td', row.range);
   });
-  ui.variantsNote.textContent = `Charts: each line is the median per second over the seeds, in its 10–90% band. The numbers above are seed ${firstSeed}'s.`;
+  ui.variantsNote.textContent =
+    `Time charts: each line is the median over the seeds in each time bucket, inside its 10–90% band. ` +
+    `The numbers above, the graph and the policies chart are seed ${firstSeed}'s.`;
 }
 
 export function hideVariants(ui) {
