@@ -37,6 +37,7 @@ import { renderFunctionSummary } from './function-summary.js';
 import { renderLlmSummary } from './llm-summary.js';
 import { renderSummary } from './summary.js';
 import { startPlaying as play, stopPlaying as stopPlayer } from './player.js';
+import { hideVariants, renderComparison, renderSpread } from './variants.js';
 import { queueCaption } from './captions.js';
 import { checkedView, isLinkFragment, readableKeyOrder, viewOf } from './share.js';
 import { wireSharePanel } from './share-panel.js';
@@ -112,6 +113,15 @@ const state = {
   requestSentAt: 0,
   resultsShown: 0,
   worker: null,
+  /**
+   * Compare mode: {A, B, editing: 'A' | 'B'}, two scenarios run on the same seed;
+   * `state.scenario` is the one being edited. null outside compare mode.
+   */
+  compare: null,
+  /** How many consecutive seeds a run covers (1 outside multi-seed mode). */
+  seeds: 1,
+  /** What the current request runs: 'single', 'compare' or 'seeds' (how to read its results). */
+  requestKind: 'single',
   debounceTimer: 0,
   drawPending: false,
   playing: false,
@@ -162,6 +172,8 @@ function collectElements() {
     summaryList: 'summary-list', verdicts: 'verdicts', stopReason: 'stop-reason', runFacts: 'run-facts',
     json: 'scenario-json', applyJson: 'apply-json', revertJson: 'revert-json', editorStatus: 'editor-status',
     editorDetails: 'editor-details',
+    seeds: 'seeds', compare: 'compare', editing: 'editing', editA: 'edit-a', editB: 'edit-b',
+    summaryTitle: 'summary-title', variants: 'variants', variantsTitle: 'variants-title', variantsTable: 'variants-table', variantsNote: 'variants-note',
   };
   const missing = [];
   for (const [key, id] of Object.entries(ids)) {
@@ -273,9 +285,44 @@ function sendRun() {
   if (!state.scenario || !state.worker) return;
   const id = ++state.requestId;
   state.requestSentAt = performance.now();
-  state.worker.postMessage({ type: 'run', id, json: JSON.stringify(state.scenario) });
+  const eventsMax = wasm.seed_events_max();
+  if (state.compare) {
+    // The same seed for both, whichever was edited last.
+    const { A, B } = state.compare;
+    for (const variant of [A, B]) {
+      if (state.scenario.seed === undefined) delete variant.seed;
+      else variant.seed = state.scenario.seed;
+    }
+    state.requestKind = 'compare';
+    state.worker.postMessage({ type: 'run-many', id, jsons: [JSON.stringify(A), JSON.stringify(B)], events_max: 2 * eventsMax });
+  } else if (state.seeds > 1) {
+    // The last run's events are what each seed will roughly take.
+    const events = state.lastReport?.events ?? 0;
+    if (events * state.seeds > eventsMax) {
+      state.requestKind = 'single';
+      refuseSeeds(state.seeds, events, eventsMax);
+      return;
+    }
+    const first = Number(state.scenario.seed ?? 0);
+    const jsons = Array.from({ length: state.seeds }, (_, index) => JSON.stringify({ ...state.scenario, seed: first + index }));
+    state.requestKind = 'seeds';
+    state.worker.postMessage({ type: 'run-many', id, jsons, events_max: eventsMax });
+  } else {
+    state.requestKind = 'single';
+    state.worker.postMessage({ type: 'run', id, json: JSON.stringify(state.scenario) });
+  }
   setRunState('running');
   setStatus('Running…');
+}
+
+function refuseSeeds(count, eventsPerRun, eventsMax) {
+  const fits = Math.max(1, Math.floor(eventsMax / Math.max(eventsPerRun, 1)));
+  setStatus(
+    `Not run: ${count} seeds of this scenario would simulate about ${wasm.format_value(count * eventsPerRun, 'count')} events, ` +
+      `more than the ${wasm.format_value(eventsMax, 'count')} a multi-seed run may; ${fits > 1 ? `${fits} seeds fit` : 'run one seed'}.`,
+  );
+  ui.runProgress.hidden = true;
+  setRunState('refused');
 }
 
 function onWorkerMessage(worker, message) {
@@ -292,17 +339,27 @@ function onWorkerMessage(worker, message) {
     case 'progress':
       ui.runProgress.hidden = false;
       ui.runProgress.value = message.fraction;
-      setStatus(`Running… ${Math.round(message.fraction * 100)}%`);
+      if (message.count > 1) {
+        const what = state.requestKind === 'compare' ? `variant ${'AB'[message.index] ?? message.index + 1}` : `seed ${message.index + 1} of ${message.count}`;
+        setStatus(`Running ${what}… ${Math.round(message.fraction * 100)}%`);
+      } else {
+        setStatus(`Running… ${Math.round(message.fraction * 100)}%`);
+      }
+      break;
+    case 'too-much':
+      refuseSeeds(message.count, message.events / Math.max(message.done, 1), wasm.seed_events_max());
       break;
     case 'partial':
       showResult(message, { partial: true });
       break;
-    case 'result': {
+    case 'result':
+    case 'results': {
       const elapsedMs = performance.now() - state.requestSentAt;
       ui.runProgress.hidden = true;
       hideErrors();
       showControlErrors([]);
-      showResult(message, { partial: false, elapsedMs });
+      if (message.type === 'results') showRuns(message.runs, { elapsedMs });
+      else showResult(message, { partial: false, elapsedMs });
       const drawnMs = performance.now() - state.requestSentAt;
       document.body.dataset.lastDrawnMs = String(Math.round(drawnMs));
       setStatus(`Ran in ${Math.round(elapsedMs)} ms, drawn at ${Math.round(drawnMs)} ms`);
@@ -315,7 +372,10 @@ function onWorkerMessage(worker, message) {
     }
     case 'invalid':
       ui.runProgress.hidden = true;
-      showErrors(message.errors);
+      if (state.requestKind === 'compare' && message.index !== undefined) {
+        const letter = 'AB'[message.index];
+        showErrors(message.errors.map((error) => ({ ...error, message: `variant ${letter}: ${error.message}` })));
+      } else showErrors(message.errors);
       showControlErrors(message.errors);
       setStatus('Not run: the scenario has errors');
       setRunState('invalid');
@@ -337,9 +397,33 @@ function onWorkerMessage(worker, message) {
 
 // ---- results and drawing ------------------------------------------------------------------
 
-function showResult({ report, faults, topology }, { partial, elapsedMs }) {
+/** The runs of a 'run-many': compare mode's A and B, or several seeds. */
+function showRuns(runs, { elapsedMs }) {
+  if (state.requestKind === 'compare' && runs.length === 2) {
+    const edited = state.compare?.editing ?? 'B';
+    const [own, other] = edited === 'A' ? [runs[0], runs[1]] : [runs[1], runs[0]];
+    showResult(own, { partial: false, elapsedMs, overlay: (figures) => figures.set_variant(other, edited) });
+    const rows = guard('comparing A and B', () => wasm.compare_reports(runs[0].report, runs[1].report));
+    if (rows) renderComparison(ui, rows, edited);
+    ui.summaryTitle.textContent = `Summary of variant ${edited} (being edited)`;
+  } else if (state.requestKind === 'seeds' && runs.length > 1) {
+    showResult(runs[0], { partial: false, elapsedMs, overlay: (figures) => figures.set_seed_runs(runs) });
+    const rows = guard('summarising the seeds', () => wasm.seed_summary(runs.map((run) => run.report)));
+    if (rows) renderSpread(ui, rows, runs.length, runs[0].report.seed);
+    ui.summaryTitle.textContent = `Summary of seed ${runs[0].report.seed}`;
+  } else {
+    showResult(runs[0], { partial: false, elapsedMs });
+  }
+}
+
+function showResult({ report, faults, topology }, { partial, elapsedMs, overlay }) {
   const figures = guard('reading the results', () => new wasm.Figures({ report, faults, topology }));
   if (!figures) return;
+  if (overlay) guard('overlaying the runs', () => overlay(figures));
+  else {
+    hideVariants(ui);
+    ui.summaryTitle.textContent = 'Summary';
+  }
   state.figures?.free();
   state.figures = figures;
   state.lastReport = report;
@@ -968,6 +1052,7 @@ function fitGraphHeight(rows) {
  */
 function loadScenario(scenario, { history: how = 'record' } = {}) {
   state.scenario = scenario;
+  if (state.compare) state.compare[state.compare.editing] = scenario;
   state.selection = reconcileSelection(scenario, state.selection);
   state.lastErrors = [];
   clearPolicyNotes();
@@ -979,6 +1064,53 @@ function loadScenario(scenario, { history: how = 'record' } = {}) {
   scenarioChanged(how);
 }
 
+// ---- compare mode ---------------------------------------------------------------------------
+
+/** Enters compare mode (B, a copy of the scenario, is edited) or leaves it (keeping the one edited). */
+function setCompare(on) {
+  if (on && state.scenario) {
+    state.compare = { A: state.scenario, B: structuredClone(state.scenario), editing: 'B' };
+    state.scenario = state.compare.B;
+    state.seeds = 1;
+    ui.seeds.value = '1';
+  } else {
+    state.compare = null;
+  }
+  syncCompareControls();
+  syncEditor({ force: true });
+  requestRun({ immediate: true });
+  // Undo follows the variant being edited: a new history, so no step of one is undone into the other.
+  scenarioChanged('root');
+  state.addressTracks = true;
+  scheduleAddress();
+}
+
+/** Makes variant `letter` the one the controls, the editor and the graph show. */
+function editVariant(letter) {
+  if (!state.compare || state.compare.editing === letter) return;
+  state.compare.editing = letter;
+  state.scenario = state.compare[letter];
+  state.selection = reconcileSelection(state.scenario, state.selection);
+  syncCompareControls();
+  syncControls();
+  syncEditor({ force: true });
+  requestRun({ immediate: true });
+  scenarioChanged('root');
+  scheduleAddress();
+}
+
+function syncCompareControls() {
+  const on = Boolean(state.compare);
+  ui.compare.setAttribute('aria-pressed', String(on));
+  ui.compare.textContent = on ? 'Leave compare' : 'Compare';
+  ui.editing.hidden = !on;
+  ui.seeds.disabled = on;
+  document.body.dataset.compare = on ? 'on' : 'off';
+  document.body.dataset.editing = on ? state.compare.editing : '';
+  ui.editA.setAttribute('aria-pressed', String(on && state.compare.editing === 'A'));
+  ui.editB.setAttribute('aria-pressed', String(on && state.compare.editing === 'B'));
+}
+
 function loadPreset(name) {
   const preset = state.presets.find((p) => p.name === name) ?? state.presets[0];
   if (!preset) {
@@ -986,6 +1118,9 @@ function loadPreset(name) {
     return;
   }
   ui.preset.value = preset.name;
+  // A preset starts clean: one scenario.
+  state.compare = null;
+  syncCompareControls();
   state.addressTracks = false;
   clearAddress();
   state.cursorTouched = false;
@@ -1014,7 +1149,10 @@ function edited(key = typingKey()) {
 /** The link (`v1.…`) of the current scenario and view, or null (with a message) if none. */
 function currentLink() {
   if (!state.scenario) return null;
-  return guard('making a link', () => wasm.make_link(JSON.stringify(state.scenario), JSON.stringify(viewOf(state)))) ?? null;
+  const view = viewOf(state);
+  // In compare mode a link holds A, and B in its view (unless B is too large: then the one edited).
+  const scenario = view.compare ? state.compare.A : state.scenario;
+  return guard('making a link', () => wasm.make_link(JSON.stringify(scenario), JSON.stringify(view))) ?? null;
 }
 
 /** Puts the current link in the address bar, soon (typing and scrubbing make many changes). */
@@ -1065,7 +1203,18 @@ function openLink(fragment) {
   ui.preset.value = '';
   state.addressTracks = true;
   state.origin = null;
-  loadScenario(scenario, { history: 'root' });
+  if (view.compare) {
+    const variant = readableKeyOrder(view.compare.variant);
+    state.compare = { A: scenario, B: variant, editing: view.compare.editing };
+    state.seeds = 1;
+    ui.seeds.value = '1';
+    syncCompareControls();
+    loadScenario(state.compare[view.compare.editing], { history: 'root' });
+  } else {
+    state.compare = null;
+    syncCompareControls();
+    loadScenario(scenario, { history: 'root' });
+  }
   return true;
 }
 
@@ -1109,6 +1258,13 @@ function wireControls() {
     }
   });
   ui.preset.addEventListener('change', () => loadPreset(ui.preset.value));
+  ui.compare.addEventListener('click', () => setCompare(!state.compare));
+  ui.editA.addEventListener('click', () => editVariant('A'));
+  ui.editB.addEventListener('click', () => editVariant('B'));
+  ui.seeds.addEventListener('change', () => {
+    state.seeds = Number(ui.seeds.value) || 1;
+    requestRun({ immediate: true });
+  });
   ui.run.addEventListener('click', () => requestRun({ immediate: true }));
 }
 
@@ -1216,6 +1372,7 @@ async function main() {
   createPriceRows(ui.llmPriceRows, LLM_PRICES);
   createPolicyGroups();
   wireControls();
+  syncCompareControls();
   wireFunctionControls();
   wireLlmControls();
   wireEditor();

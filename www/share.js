@@ -2,7 +2,7 @@
 // fragment (`#v1.…`) by the simulator's own codec (`make_link` / `open_link` of the wasm
 // module), so no server is needed and a link reproduces the exact run.
 //
-//   page state --viewOf--> view {cursor_s, focus, selected, call} --make_link--> #v1.…
+//   page state --viewOf--> view {cursor_s, focus, selected, call, compare} --make_link--> #v1.…
 //   #v1.… --open_link--> {scenario_json, view} --checkedView--> page state
 //
 // A link is untrusted input: the codec bounds and checks the packing, the simulator's
@@ -56,9 +56,21 @@ export function isLinkFragment(hash) {
   return typeof hash === 'string' && /^#v\d/.test(hash);
 }
 
-/** The part of the page's state a link keeps: plain data, no ids that are not in the scenario. */
-export function viewOf({ cursor_s, cursorTouched, focus, selection }) {
+/**
+ * Compare mode's variant B travels in the view, whose size the link codec bounds
+ * (LINK_VIEW_BYTES_MAX, 64 KiB): a larger B is left out and the link opens A alone.
+ */
+export const COMPARE_VARIANT_CHARS_MAX = 60_000;
+
+/**
+ * The part of the page's state a link keeps: plain data, no ids that are not in the scenario.
+ * In compare mode the link's scenario is A and `compare: {variant: B, editing}` carries B.
+ */
+export function viewOf({ cursor_s, cursorTouched, focus, selection, compare }) {
   const view = {};
+  if (compare && JSON.stringify(compare.B).length <= COMPARE_VARIANT_CHARS_MAX) {
+    view.compare = { variant: compare.B, editing: compare.editing === 'A' ? 'A' : 'B' };
+  }
   if (cursorTouched && Number.isFinite(cursor_s)) view.cursor_s = Math.round(cursor_s * 1000) / 1000;
   if (focus) view.focus = focus;
   const selected = ['client', 'service', 'balancer', 'function', 'llm']
@@ -88,6 +100,11 @@ export function checkedView(view, scenario) {
   if (call && typeof call === 'object' && typeof call.node === 'string' && ids.has(call.node)
     && Number.isInteger(call.index) && call.index >= 0 && call.index < 1000) {
     checked.call = { node: call.node, index: call.index };
+  }
+  // B is a scenario like the link's own: the simulator's validation judges it when it runs.
+  const compare = view.compare;
+  if (compare && typeof compare === 'object' && compare.variant && typeof compare.variant === 'object' && !Array.isArray(compare.variant)) {
+    checked.compare = { variant: compare.variant, editing: compare.editing === 'A' ? 'A' : 'B' };
   }
   return checked;
 }

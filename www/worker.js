@@ -3,14 +3,21 @@
 // Protocol (every message is a plain object with a `type`):
 //   page -> worker
 //     {type: 'run', id, json}      run this scenario; supersedes any earlier run
+//     {type: 'run-many', id, jsons, events_max}
+//                                  run these scenarios one after another (compare mode's A and
+//                                  B; one scenario on several seeds); supersedes any earlier
+//                                  run. Stops with 'too-much' once the events simulated so
+//                                  far, plus as many again per run left, would pass events_max.
 //     {type: 'debug-panic'}        make the wasm panic (browser test of the crash path)
 //   worker -> page
 //     {type: 'ready'}                                  wasm loaded
 //     {type: 'fatal', message}                         wasm could not load; nothing will run
-//     {type: 'progress', id, simulated_s, duration_s, fraction}
+//     {type: 'progress', id, simulated_s, duration_s, fraction}   (fraction of all runs of a 'run-many')
 //     {type: 'partial', id, report, faults, topology}  results so far, for long runs
 //     {type: 'result', id, report, faults, topology, worker_ms}  the finished (or limit-stopped) run
-//     {type: 'invalid', id, errors: [{path, kind, message}]}
+//     {type: 'results', id, runs: [{report, faults, topology}], worker_ms}   all of a 'run-many'
+//     {type: 'too-much', id, done, count, events}      a 'run-many' refused after `done` runs
+//     {type: 'invalid', id, errors: [{path, kind, message}], index}   (index: which of a 'run-many')
 //     {type: 'crash', id, message}                     a bug: wasm trapped; restart this worker
 //
 // A run is stepped in slices of simulated time sized to take about SLICE_MS_TARGET of wall
@@ -24,6 +31,8 @@ const SLICE_MS_TARGET = 25;
 const PARTIAL_EVERY_MS = 300;
 /** First slice, in simulated seconds; adapted after each slice. */
 const FIRST_SLICE_S = 2;
+/** Most scenarios in one 'run-many' (the page's largest seed count). */
+const MANY_MAX = 20;
 
 let latestId = -1;
 
@@ -130,6 +139,71 @@ async function run(id, json) {
   }
 }
 
+/** Runs one scenario of a 'run-many' to its end: its results, or null if it was invalid,
+ *  crashed or was superseded (the first two already posted). */
+async function runQuietly(id, json, index, onProgress) {
+  let handle;
+  try {
+    handle = new RunHandle(json);
+  } catch (error) {
+    if (error?.name === 'ScenarioError' && Array.isArray(error.errors)) {
+      self.postMessage({ type: 'invalid', id, errors: error.errors, index });
+    } else {
+      crash(id, error);
+    }
+    return null;
+  }
+  try {
+    const topology = handle.topology();
+    let step_s = Math.min(FIRST_SLICE_S, Math.max(handle.duration_s, 0.001));
+    for (;;) {
+      const sliceStarted = performance.now();
+      const done = handle.step(step_s);
+      const sliceMs = performance.now() - sliceStarted;
+      if (done) break;
+      const factor = Math.min(4, Math.max(0.25, SLICE_MS_TARGET / Math.max(sliceMs, 0.5)));
+      step_s = Math.max(0.001, step_s * factor);
+      onProgress(handle.progress());
+      await yieldToEvents();
+      if (id !== latestId) return null;
+    }
+    return { run: { report: handle.report(), faults: handle.faults(), topology }, events: handle.events };
+  } catch (error) {
+    crash(id, error);
+    return null;
+  } finally {
+    try {
+      handle.free();
+    } catch {
+      // See run().
+    }
+  }
+}
+
+async function runMany(id, jsons, events_max) {
+  if (id !== latestId) return;
+  const started = performance.now();
+  const runs = [];
+  let events = 0;
+  for (const [index, json] of jsons.entries()) {
+    // Every run so far is a fair estimate of the ones left: refuse before passing the bound.
+    if (index > 0 && events + (events / index) * (jsons.length - index) > events_max) {
+      self.postMessage({ type: 'too-much', id, done: index, count: jsons.length, events });
+      return;
+    }
+    const progress = (fraction) =>
+      self.postMessage({ type: 'progress', id, index, count: jsons.length, fraction: (index + fraction) / jsons.length });
+    progress(0);
+    const result = await runQuietly(id, json, index, progress);
+    if (!result) return;
+    runs.push(result.run);
+    events += result.events;
+    await yieldToEvents();
+    if (id !== latestId) return;
+  }
+  self.postMessage({ type: 'results', id, runs, worker_ms: performance.now() - started });
+}
+
 self.onmessage = async (event) => {
   const message = event.data;
   if (!message || typeof message !== 'object') return;
@@ -142,6 +216,21 @@ self.onmessage = async (event) => {
       }
       latestId = Math.max(latestId, message.id);
       await run(message.id, message.json);
+      break;
+    case 'run-many':
+      if (
+        !Number.isSafeInteger(message.id) ||
+        !Array.isArray(message.jsons) ||
+        message.jsons.length === 0 ||
+        message.jsons.length > MANY_MAX ||
+        !message.jsons.every((json) => typeof json === 'string') ||
+        !(message.events_max > 0)
+      ) {
+        self.postMessage({ type: 'crash', id: message.id, message: `bad run-many request: expected {id: integer, jsons: 1 to ${MANY_MAX} strings, events_max > 0}` });
+        return;
+      }
+      latestId = Math.max(latestId, message.id);
+      await runMany(message.id, message.jsons, message.events_max);
       break;
     case 'debug-panic':
       try {

@@ -7,6 +7,7 @@
 
 use crate::canvas::Surface;
 use crate::charts::{self, Chart, QueueChart};
+use crate::compare::{self, Letter, Overlay, SummaryInput};
 use crate::errors::{self, to_js};
 use crate::format::{self, Unit};
 use crate::graph::{self, Layout};
@@ -473,6 +474,31 @@ impl Figures {
         )
     }
 
+    /// Compare mode: draws `run` (the other variant, shaped as for the constructor) over this
+    /// one on the time charts. `edited`: "A" or "B", the letter of this `Figures`' own run (the
+    /// variant being edited, which the graph and the policies chart show). A's lines are solid,
+    /// B's dashed in the same colours; a line both draw alike is drawn once.
+    pub fn set_variant(&mut self, run: JsValue, edited: &str) -> Result<(), JsValue> {
+        let edited = Letter::from_name(edited).ok_or_else(|| errors::argument("edited", "expected \"A\" or \"B\""))?;
+        let other = read_run(run, "run")?;
+        self.view.overlay = Overlay::Variant { other: Box::new(other), edited };
+        Ok(())
+    }
+
+    /// Several seeds: `runs` (an array of at most 20 runs shaped as for the constructor, this
+    /// one's among them) are drawn as each line's median per bucket inside its 10–90% band.
+    pub fn set_seed_runs(&mut self, runs: JsValue) -> Result<(), JsValue> {
+        let runs: Vec<JsValue> = js_sys_array(runs, "runs")?;
+        compare::check_seed_count(runs.len()).map_err(|message| errors::argument("runs", &message))?;
+        let runs = runs
+            .into_iter()
+            .enumerate()
+            .map(|(index, run)| read_run(run, &format!("runs[{index}]")))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.view.overlay = Overlay::Seeds { runs };
+        Ok(())
+    }
+
     /// What the queue chart shows for `focus` (as `draw_chart` takes it): "waiting" (attempts
     /// and messages waiting in services and queues), "functions" (functions' invocations
     /// running and execution environments) or "llm" (an LLM endpoint's tokens in the last
@@ -564,6 +590,66 @@ impl Figures {
         }
         csv::series_csv(series.bucket_s, series.buckets, &columns)
     }
+}
+
+/// A run as the worker posts it, checked, or an error naming `path`.
+fn read_run(run: JsValue, path: &str) -> Result<RunView, JsValue> {
+    let view: RunView = serde_wasm_bindgen::from_value(run).map_err(|error| {
+        errors::argument(path, &format!("expected {{report, faults, topology}} from the worker: {error}"))
+    })?;
+    view.check().map_err(|(field, message)| errors::argument(&format!("{path}.{field}"), &message))?;
+    Ok(view)
+}
+
+/// The elements of a JS array, or an error naming `path`.
+fn js_sys_array(value: JsValue, path: &str) -> Result<Vec<JsValue>, JsValue> {
+    if !js_sys::Array::is_array(&value) {
+        return Err(errors::argument(path, "expected an array"));
+    }
+    Ok(js_sys::Array::from(&value).iter().collect())
+}
+
+fn read_summary(report: JsValue, path: &str) -> Result<SummaryInput, JsValue> {
+    serde_wasm_bindgen::from_value(report)
+        .map_err(|error| errors::argument(path, &format!("expected a run report: {error}")))
+}
+
+/// Compare mode's summary: `[{key, label, a, b, delta, better}]` for goodput, success,
+/// amplification, p99, wasted work and each fault's verdict, from A's and B's reports.
+/// `delta` is B − A, signed, with its unit (shares in percentage points); `better` is "a",
+/// "b" or "same".
+#[wasm_bindgen]
+pub fn compare_reports(report_a: JsValue, report_b: JsValue) -> Result<JsValue, JsValue> {
+    let (a, b) = (read_summary(report_a, "report_a")?, read_summary(report_b, "report_b")?);
+    to_js(&compare::compare(&a, &b))
+}
+
+/// Several seeds' summary: `[{key, label, median, range}]` over the reports (at most 20):
+/// the headline numbers' median and 10–90% range, and per fault how many runs recovered.
+#[wasm_bindgen]
+pub fn seed_summary(reports: JsValue) -> Result<JsValue, JsValue> {
+    let reports = js_sys_array(reports, "reports")?;
+    compare::check_seed_count(reports.len()).map_err(|message| errors::argument("reports", &message))?;
+    let inputs = reports
+        .into_iter()
+        .enumerate()
+        .map(|(index, report)| read_summary(report, &format!("reports[{index}]")))
+        .collect::<Result<Vec<_>, _>>()?;
+    to_js(&compare::seed_summary(&inputs))
+}
+
+/// Events a multi-seed request may simulate in all: one default run's worth, so asking for
+/// more seeds never asks for more work than one run may do. The page refuses a seed count
+/// whose last run's events times the count exceed it.
+#[wasm_bindgen]
+pub fn seed_events_max() -> f64 {
+    stormglass_core::limits::EVENTS_MAX_DEFAULT as f64
+}
+
+/// Most seeds one request may run.
+#[wasm_bindgen]
+pub fn seeds_max() -> u32 {
+    crate::spread::SEEDS_MAX as u32
 }
 
 #[cfg(test)]

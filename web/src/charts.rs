@@ -19,6 +19,8 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::borrow::Cow;
 
+mod overlay;
+
 /// Which chart to draw.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Chart {
@@ -73,6 +75,8 @@ struct Spec<'a> {
     lines: Vec<Line<'a>>,
     /// Said in the plot area when no line has data yet.
     empty_message: &'static str,
+    /// Shaded ranges under the lines (the 10–90% band over seeds; see `overlay`).
+    bands: Vec<overlay::SpreadBand>,
 }
 
 #[derive(Clone, Copy)]
@@ -183,6 +187,7 @@ pub fn draw_on<DB: DrawingBackend>(
                 .map_err(|error| format!("drawing a chart failed: {error}"));
         }
     };
+    let spec = overlay::apply(spec, view, chart, focus);
     draw_spec(root, scale, view, &spec, cursor_s).map_err(|error| format!("drawing a chart failed: {error}"))
 }
 
@@ -318,6 +323,7 @@ fn traffic_spec(system: &Metrics) -> Spec<'_> {
         tick_unit: TickUnit::Number,
         lines,
         empty_message: "no traffic yet",
+        bands: Vec::new(),
     }
 }
 
@@ -358,6 +364,7 @@ fn latency_spec(system: &Metrics) -> Spec<'_> {
         tick_unit: TickUnit::Milliseconds,
         lines,
         empty_message: "no request has succeeded yet",
+        bands: Vec::new(),
     }
 }
 
@@ -397,6 +404,7 @@ fn queue_spec<'a>(view: &'a RunView, focus: Option<&str>) -> Spec<'a> {
         tick_unit: TickUnit::Number,
         lines,
         empty_message: "no services or queues",
+        bands: Vec::new(),
     }
 }
 
@@ -443,6 +451,7 @@ fn capacity_spec<'a>(view: &'a RunView, focus: Option<&str>) -> Spec<'a> {
             tick_unit: TickUnit::Number,
             lines,
             empty_message: "no functions",
+            bands: Vec::new(),
         };
     };
     let metrics = &function.metrics;
@@ -474,6 +483,7 @@ fn capacity_spec<'a>(view: &'a RunView, focus: Option<&str>) -> Spec<'a> {
         tick_unit: TickUnit::Number,
         lines,
         empty_message: "no data yet",
+        bands: Vec::new(),
     }
 }
 
@@ -558,6 +568,7 @@ fn llm_spec<'a>(view: &'a RunView, focus: Option<&str>) -> Spec<'a> {
             tick_unit: TickUnit::Number,
             lines,
             empty_message: "no LLM endpoints",
+            bands: Vec::new(),
         };
     };
     let metrics = &llm.metrics;
@@ -600,6 +611,7 @@ fn llm_spec<'a>(view: &'a RunView, focus: Option<&str>) -> Spec<'a> {
         tick_unit: TickUnit::Number,
         lines,
         empty_message: "no data yet",
+        bands: Vec::new(),
     }
 }
 
@@ -636,7 +648,7 @@ fn draw_spec<DB: DrawingBackend>(
     root.fill(&palette::BACKGROUND.plotters())?;
     let bucket = view.bucket_at(cursor_s);
     let lines: Vec<&Line> = spec.lines.iter().collect();
-    let legend_height_px = draw_legend(root, scale, view, &lines, Vec::new(), bucket)?;
+    let legend_height_px = draw_legend(root, scale, view, &lines, overlay::band_legend(spec), bucket)?;
     let (_, plot_area) = root.split_vertically(legend_height_px);
 
     let x_end = view.axis_end_s();
@@ -644,6 +656,7 @@ fn draw_spec<DB: DrawingBackend>(
         .lines
         .iter()
         .flat_map(|line| line.values.iter().copied())
+        .chain(spec.bands.iter().flat_map(|band| band.low.iter().chain(&band.high).copied()))
         .filter(|value| value.is_finite() && (matches!(spec.scale, Scale::Linear) || *value > 0.0))
         .collect();
     let has_data = !finite.is_empty();
@@ -760,6 +773,12 @@ where
 
     let bucket_s = view.bucket_s();
     let buckets = view.buckets();
+    for band in &spec.bands {
+        let polygons = overlay::band_polygons(band, buckets, bucket_s, matches!(spec.scale, Scale::Log));
+        chart.draw_series(
+            polygons.into_iter().map(|points| Polygon::new(points, band.colour.plotters().mix(0.25).filled())),
+        )?;
+    }
     for line in &spec.lines {
         let style = line.colour.plotters().stroke_width((line.width_css * scale).round().max(1.0) as u32);
         for run in finite_runs(&line.values, buckets, matches!(spec.scale, Scale::Log)) {
@@ -1273,7 +1292,8 @@ fn line_rank(view: &RunView, label: &str) -> usize {
     if view.report.series.nodes.iter().any(|node| node.id == label) {
         usize::MAX
     } else {
-        legend_rank(label)
+        // Compare mode's "A goodput" and "B goodput" sit where "goodput" does, A first.
+        legend_rank(label.strip_prefix("A ").or_else(|| label.strip_prefix("B ")).unwrap_or(label))
     }
 }
 

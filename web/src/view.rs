@@ -27,6 +27,9 @@ pub struct RunView {
     /// Edge paths and policies, load balancers' pools (absent: plain edges, no pools).
     #[serde(default)]
     pub topology: Topology,
+    /// Runs drawn with this one (compare mode's other variant, other seeds); set by the page.
+    #[serde(skip)]
+    pub overlay: crate::compare::Overlay,
 }
 
 #[derive(Debug, Deserialize)]
