@@ -78,24 +78,27 @@ function crash(id, error) {
   self.postMessage({ type: 'crash', id, message: `${describe(error)}${panic}` });
 }
 
-async function run(id, json) {
-  if (id !== latestId) return;
+/**
+ * Opens scenario `json` and steps it to its end in slices, calling `onSlice(handle, topology)`
+ * between slices. Returns `{run: {report, faults, topology}, events}`, or null when the
+ * scenario was invalid or the run crashed (both already posted, `index` naming which of a
+ * 'run-many') or a newer request superseded it.
+ */
+async function stepToEnd(id, json, index, onSlice) {
   let handle;
   try {
     handle = new RunHandle(json);
   } catch (error) {
     if (error?.name === 'ScenarioError' && Array.isArray(error.errors)) {
-      self.postMessage({ type: 'invalid', id, errors: error.errors });
+      self.postMessage({ type: 'invalid', id, errors: error.errors, ...(index === null ? {} : { index }) });
     } else {
       crash(id, error);
     }
-    return;
+    return null;
   }
   try {
-    const started = performance.now();
     // The scenario's structure does not change while it runs: converted once.
     const topology = handle.topology();
-    let lastPartial = started;
     let step_s = Math.min(FIRST_SLICE_S, Math.max(handle.duration_s, 0.001));
     for (;;) {
       const sliceStarted = performance.now();
@@ -105,67 +108,9 @@ async function run(id, json) {
       // Aim the next slice at the target wall time, changing by at most 4x at a time.
       const factor = Math.min(4, Math.max(0.25, SLICE_MS_TARGET / Math.max(sliceMs, 0.5)));
       step_s = Math.max(0.001, step_s * factor);
-      self.postMessage({
-        type: 'progress',
-        id,
-        simulated_s: handle.simulated_s,
-        duration_s: handle.duration_s,
-        fraction: handle.progress(),
-      });
-      const now = performance.now();
-      if (now - lastPartial >= PARTIAL_EVERY_MS) {
-        lastPartial = now;
-        self.postMessage({ type: 'partial', id, report: handle.report(), faults: handle.faults(), topology });
-      }
+      onSlice(handle, topology);
       await yieldToEvents();
-      if (id !== latestId) return; // superseded by a newer request
-    }
-    self.postMessage({
-      type: 'result',
-      id,
-      report: handle.report(),
-      faults: handle.faults(),
-      topology,
-      worker_ms: performance.now() - started,
-    });
-  } catch (error) {
-    crash(id, error);
-  } finally {
-    try {
-      handle.free();
-    } catch {
-      // After a trap the wasm instance may refuse even this; the page restarts the worker.
-    }
-  }
-}
-
-/** Runs one scenario of a 'run-many' to its end: its results, or null if it was invalid,
- *  crashed or was superseded (the first two already posted). */
-async function runQuietly(id, json, index, onProgress) {
-  let handle;
-  try {
-    handle = new RunHandle(json);
-  } catch (error) {
-    if (error?.name === 'ScenarioError' && Array.isArray(error.errors)) {
-      self.postMessage({ type: 'invalid', id, errors: error.errors, index });
-    } else {
-      crash(id, error);
-    }
-    return null;
-  }
-  try {
-    const topology = handle.topology();
-    let step_s = Math.min(FIRST_SLICE_S, Math.max(handle.duration_s, 0.001));
-    for (;;) {
-      const sliceStarted = performance.now();
-      const done = handle.step(step_s);
-      const sliceMs = performance.now() - sliceStarted;
-      if (done) break;
-      const factor = Math.min(4, Math.max(0.25, SLICE_MS_TARGET / Math.max(sliceMs, 0.5)));
-      step_s = Math.max(0.001, step_s * factor);
-      onProgress(handle.progress());
-      await yieldToEvents();
-      if (id !== latestId) return null;
+      if (id !== latestId) return null; // superseded by a newer request
     }
     return { run: { report: handle.report(), faults: handle.faults(), topology }, events: handle.events };
   } catch (error) {
@@ -175,9 +120,31 @@ async function runQuietly(id, json, index, onProgress) {
     try {
       handle.free();
     } catch {
-      // See run().
+      // After a trap the wasm instance may refuse even this; the page restarts the worker.
     }
   }
+}
+
+async function run(id, json) {
+  if (id !== latestId) return;
+  const started = performance.now();
+  let lastPartial = started;
+  const result = await stepToEnd(id, json, null, (handle, topology) => {
+    self.postMessage({
+      type: 'progress',
+      id,
+      simulated_s: handle.simulated_s,
+      duration_s: handle.duration_s,
+      fraction: handle.progress(),
+    });
+    const now = performance.now();
+    if (now - lastPartial >= PARTIAL_EVERY_MS) {
+      lastPartial = now;
+      self.postMessage({ type: 'partial', id, report: handle.report(), faults: handle.faults(), topology });
+    }
+  });
+  if (!result) return;
+  self.postMessage({ type: 'result', id, ...result.run, worker_ms: performance.now() - started });
 }
 
 async function runMany(id, jsons, events_max) {
@@ -194,7 +161,7 @@ async function runMany(id, jsons, events_max) {
     const progress = (fraction) =>
       self.postMessage({ type: 'progress', id, index, count: jsons.length, fraction: (index + fraction) / jsons.length });
     progress(0);
-    const result = await runQuietly(id, json, index, progress);
+    const result = await stepToEnd(id, json, index, (handle) => progress(handle.progress()));
     if (!result) return;
     runs.push(result.run);
     events += result.events;
