@@ -3,7 +3,7 @@
 //! Callers are clients and service jobs alike; only what happens on a request's outcome
 //! differs (see [`Caller`]).
 
-use super::state::{Answer, Attempt, Caller, PendingTimeout, Request, Stage, NO_DEADLINE, NO_HOST};
+use super::state::{Answer, Attempt, Caller, PendingTimeout, Request, ServerFlags, Stage, NO_DEADLINE, NO_HOST};
 use super::{Event, Simulation, StopReason};
 use crate::engine::Handle;
 use crate::metrics::series::{ClientBucket, EdgeBucket};
@@ -302,8 +302,7 @@ impl Simulation {
             stage: Stage::Network,
             answer: Answer::Pending,
             awaited: true,
-            will_fail: false,
-            cancelled: false,
+            flags: ServerFlags::default(),
             admitted_in_flight: 0,
             sent_at: now,
             arrived_at: now,

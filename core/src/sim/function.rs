@@ -15,7 +15,7 @@
 //! A function's invocation cannot be cancelled (Lambda has no such call): a caller that gives
 //! up leaves it running, and its time is wasted work.
 
-use super::state::{Answer, Attempt, Batch, Stage, NO_DEADLINE, NO_HOST};
+use super::state::{Answer, Attempt, Batch, ServerFlags, Stage, NO_DEADLINE, NO_HOST};
 use super::{Event, Simulation};
 use crate::components::broker::Received;
 use crate::components::fleet::{Acquire, EnvId, Fleet};
@@ -255,8 +255,7 @@ impl Simulation {
             stage: Stage::Network,
             answer: Answer::Pending,
             awaited: false,
-            will_fail: false,
-            cancelled: false,
+            flags: ServerFlags::default(),
             admitted_in_flight: 0,
             sent_at: now,
             arrived_at: now,

@@ -83,7 +83,7 @@ impl Simulation {
         match state.endpoint.on_arrival(now, &request) {
             Err(refusal @ Refusal::RateLimited { .. }) => {
                 let header = refusal.retry_after_header().unwrap_or(SimDuration::from_secs(1));
-                let retry_after_s = u16::try_from(header.0 / 1_000_000_000).unwrap_or(u16::MAX);
+                let retry_after_s = u8::try_from(header.0 / 1_000_000_000).unwrap_or(u8::MAX);
                 self.service_bucket(service).rejected += 1;
                 self.answer(attempt_handle, Answer::RateLimited { retry_after_s });
             }
@@ -108,7 +108,7 @@ impl Simulation {
     pub(super) fn on_llm_ready(&mut self, attempt_handle: Handle) {
         let Some(attempt) = self.attempts.get(attempt_handle) else { return };
         let (service, criticality) = (attempt.service, attempt.criticality);
-        if attempt.cancelled {
+        if attempt.flags.cancelled() {
             self.release_server_attempt(attempt_handle);
             return;
         }

@@ -43,7 +43,7 @@ impl Simulation {
         let Some(attempt) = self.attempts.get_mut(attempt_handle) else { return };
         let service = attempt.service;
         let criticality = attempt.criticality;
-        if attempt.cancelled {
+        if attempt.flags.cancelled() {
             // Cancelled while on its way: the server never sees it.
             self.attempts.remove(attempt_handle);
             return;
@@ -200,7 +200,7 @@ impl Simulation {
             state.wait_ns_sum += u128::from(now.since(attempt.arrived_at).0);
             attempt.server_mark = now.0;
             attempt.stage = Stage::Service;
-            attempt.will_fail = will_fail;
+            attempt.flags.set_will_fail(will_fail);
         }
         let model = &self.model.services[index];
         if let Some(function) = model.function.as_ref() {
@@ -225,8 +225,8 @@ impl Simulation {
             return; // cancelled and freed, or a stale event of a reused slot
         }
         let service = usize::from(attempt.service);
-        if attempt.will_fail || self.model.services[service].calls.is_empty() {
-            let failed = attempt.will_fail;
+        if attempt.flags.will_fail() || self.model.services[service].calls.is_empty() {
+            let failed = attempt.flags.will_fail();
             self.finish_job(attempt_handle, failed);
             return;
         }
@@ -406,7 +406,7 @@ impl Simulation {
                 state.queue.popped_cancelled();
                 continue;
             };
-            if attempt.cancelled {
+            if attempt.flags.cancelled() {
                 state.queue.popped_cancelled();
                 self.release_server_attempt(attempt_handle);
                 continue;
@@ -450,14 +450,14 @@ impl Simulation {
             let state = &self.services[index];
             let Some(timeout) = state.controlled_delay.as_ref().map(|delay| delay.queue_timeout(now)) else { return };
             let expired = state.queue.fronts().find_map(|(lane, front)| match self.attempts.get(front) {
-                Some(attempt) if !attempt.cancelled && now.since(attempt.arrived_at) <= timeout => None,
+                Some(attempt) if !attempt.flags.cancelled() && now.since(attempt.arrived_at) <= timeout => None,
                 _ => Some(lane),
             });
             let Some(lane) = expired else { return };
             let queue = &mut self.services[index].queue;
             let Some(attempt_handle) = queue.pop_front_of(lane) else { return };
             match self.attempts.get(attempt_handle) {
-                Some(attempt) if !attempt.cancelled => {
+                Some(attempt) if !attempt.flags.cancelled() => {
                     queue.popped_live();
                     let sojourn = now.since(attempt.arrived_at);
                     self.service_bucket(service).shed += 1;
@@ -540,7 +540,7 @@ impl Simulation {
     pub(super) fn cancel_at_server(&mut self, attempt_handle: Handle) {
         let now = self.now;
         let Some(attempt) = self.attempts.get_mut(attempt_handle) else { return };
-        if attempt.awaited || attempt.cancelled {
+        if attempt.awaited || attempt.flags.cancelled() {
             return;
         }
         let to_function = attempt.edge == ASYNC_EDGE
@@ -549,7 +549,7 @@ impl Simulation {
         if to_function {
             return; // a function's invocation cannot be cancelled: it runs to its end
         }
-        attempt.cancelled = true;
+        attempt.flags.set_cancelled();
         let service = attempt.service;
         let index = usize::from(service);
         match attempt.stage {
@@ -600,7 +600,7 @@ impl Simulation {
         state.available = if effects.outage.is_some() { 0 } else { model.workers.saturating_sub(effects.workers_lost) };
         if effects.outage == Some(Outage::FailFast) {
             for attempt in state.queue.drain() {
-                let cancelled = self.attempts.get(attempt).is_none_or(|a| a.cancelled);
+                let cancelled = self.attempts.get(attempt).is_none_or(|a| a.flags.cancelled());
                 if cancelled {
                     self.release_server_attempt(attempt);
                     continue;

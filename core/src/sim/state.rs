@@ -294,9 +294,10 @@ pub(super) enum Answer {
     Rejected,
     /// Refused for overload, with the service's pushback (retry-after hint or "do not retry").
     Overloaded,
-    /// Refused by a per-minute limit (HTTP 429), with a retry-after hint in whole seconds.
+    /// Refused by a per-minute limit (HTTP 429), with a retry-after hint in whole seconds (at
+    /// most 60: a per-minute bucket refills within a minute; one byte keeps `Answer` small).
     RateLimited {
-        retry_after_s: u16,
+        retry_after_s: u8,
     },
 }
 
@@ -324,6 +325,38 @@ pub(super) struct Job {
     pub children: Vec<Handle>,
 }
 
+/// Two facts the server keeps of an attempt, in one byte: an [`Attempt`] is most of a collapsed
+/// run's memory (millions queued), and two bools more would take it from 72 to 80 bytes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) struct ServerFlags(u8);
+
+impl ServerFlags {
+    const WILL_FAIL: u8 = 1;
+    const CANCELLED: u8 = 2;
+
+    /// Decided when service starts: the attempt fails after its service time.
+    pub fn will_fail(self) -> bool {
+        self.0 & Self::WILL_FAIL != 0
+    }
+
+    pub fn set_will_fail(&mut self, will_fail: bool) {
+        if will_fail {
+            self.0 |= Self::WILL_FAIL;
+        } else {
+            self.0 &= !Self::WILL_FAIL;
+        }
+    }
+
+    /// The caller cancelled it: the server drops it where it finds it.
+    pub fn cancelled(self) -> bool {
+        self.0 & Self::CANCELLED != 0
+    }
+
+    pub fn set_cancelled(&mut self) {
+        self.0 |= Self::CANCELLED;
+    }
+}
+
 pub(super) struct Attempt {
     pub request: Handle,
     pub edge: u16,
@@ -335,10 +368,8 @@ pub(super) struct Attempt {
     pub answer: Answer,
     /// The caller still waits for this attempt (false once it gave up).
     pub awaited: bool,
-    /// Decided when service starts.
-    pub will_fail: bool,
-    /// The caller cancelled it: the server drops it where it finds it.
-    pub cancelled: bool,
+    /// Decided when service starts: it will fail; the caller cancelled it.
+    pub flags: ServerFlags,
     /// Attempts admitted at the service when this one was, itself included (for limiters).
     pub admitted_in_flight: u32,
     pub sent_at: SimTime,
@@ -391,4 +422,14 @@ pub struct Totals {
     /// Worker time spent on attempts whose caller had given up (all services).
     pub wasted_ns: u128,
     pub busy_ns: u128,
+}
+
+#[cfg(test)]
+mod tests {
+    /// Attempts are most of a collapsed run's memory (millions queued): a field more is a
+    /// decision, not an accident.
+    #[test]
+    fn an_attempt_fits_in_72_bytes() {
+        assert!(core::mem::size_of::<super::Attempt>() <= 72, "{}", core::mem::size_of::<super::Attempt>());
+    }
 }
