@@ -222,6 +222,39 @@ pub struct ServiceModel {
     pub error_stream_id: u64,
 }
 
+impl ServiceModel {
+    /// A service of node `id` with only its capacity and service: FIFO, unbounded queue, no
+    /// calls, no admission policy, no consumer; its random streams keyed by `id`. Services,
+    /// functions and LLM endpoints start from it and set what they add.
+    pub fn plain(node: u16, id: &str, workers: u32, service_time: DistModel, error_rate: f64) -> ServiceModel {
+        ServiceModel {
+            node,
+            workers,
+            queue_capacity: None,
+            discipline: Discipline::Fifo,
+            service_time,
+            error_rate,
+            calls: Vec::new(),
+            call_mode: CallMode::default(),
+            complete_on: CompleteOn::default(),
+            call_slots: 0,
+            drop_expired: false,
+            write_conflicts: false,
+            management: QueueManagement::None,
+            limiter: None,
+            rate_limit: None,
+            shed_sheddable_above: None,
+            pushback: None,
+            consumer: None,
+            side_effects: None,
+            function: None,
+            llm: None,
+            service_time_stream_id: crate::rng::stream_id(&[id, "service_time"]),
+            error_stream_id: crate::rng::stream_id(&[id, "errors"]),
+        }
+    }
+}
+
 /// What makes a service a serverless function.
 #[derive(Clone, Debug)]
 pub struct FunctionModel {

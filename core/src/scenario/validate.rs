@@ -315,12 +315,8 @@ pub fn validate(scenario: Scenario) -> Result<ValidScenario, ScenarioErrors> {
                     &mut edges,
                 );
                 services.push(ServiceModel {
-                    node: node_index,
-                    workers: service.workers,
                     queue_capacity: service.queue.capacity,
                     discipline: service.queue.discipline,
-                    service_time,
-                    error_rate: service.error_rate,
                     calls,
                     call_mode: service.call_mode,
                     complete_on: service.complete_on,
@@ -343,10 +339,7 @@ pub fn validate(scenario: Scenario) -> Result<ValidScenario, ScenarioErrors> {
                     }),
                     consumer,
                     side_effects,
-                    function: None,
-                    llm: None,
-                    service_time_stream_id: stream_id(&[&service.id, "service_time"]),
-                    error_stream_id: stream_id(&[&service.id, "errors"]),
+                    ..ServiceModel::plain(node_index, &service.id, service.workers, service_time, service.error_rate)
                 });
             }
             Node::Function(function) => {

@@ -2,9 +2,8 @@
 //! model whose capacity is a fleet of execution environments.
 
 use super::error::ScenarioErrorKind as Kind;
-use super::format::{Discipline, Dist, LognormalDist};
+use super::format::{Dist, LognormalDist};
 use super::model::*;
-use super::policies::QueueManagement;
 use super::serverless::*;
 use super::validate::{resolve_queue, validate_service_calls, validate_side_effects, Checker};
 use super::Duration;
@@ -214,26 +213,12 @@ pub(super) fn function(
     // The most invocations that can run at once: what the fleet will ever allow.
     let concurrency_max = function.reserved_concurrency.unwrap_or(account_limit).clamp(1, account_limit.max(1));
     ServiceModel {
-        node: node_index,
-        workers: concurrency_max,
-        queue_capacity: None,
-        discipline: Discipline::Fifo,
-        service_time,
-        error_rate: function.error_rate,
         calls,
         call_mode: function.call_mode,
         complete_on: function.complete_on,
         call_slots,
-        drop_expired: false,
-        write_conflicts: false,
-        management: QueueManagement::None,
-        limiter: None,
-        rate_limit: None,
-        shed_sheddable_above: None,
-        pushback: None,
         consumer,
         side_effects,
-        llm: None,
         function: Some(Box::new(FunctionModel {
             fleet: FleetConfig {
                 reserved: function.reserved_concurrency,
@@ -249,8 +234,7 @@ pub(super) fn function(
             price: prices,
             init_stream_id: stream_id(&[&function.id, "init"]),
         })),
-        service_time_stream_id: stream_id(&[&function.id, "service_time"]),
-        error_stream_id: stream_id(&[&function.id, "errors"]),
+        ..ServiceModel::plain(node_index, &function.id, concurrency_max, service_time, function.error_rate)
     }
 }
 

@@ -2,10 +2,8 @@
 //! whose workers are decoding slots and whose service time comes from token counts.
 
 use super::error::ScenarioErrorKind as Kind;
-use super::format::Discipline;
 use super::llm::*;
 use super::model::*;
-use super::policies::QueueManagement;
 use super::validate::Checker;
 use super::Duration;
 use crate::components::llm::{
@@ -66,26 +64,7 @@ pub(super) fn llm(check: &mut Checker, path: &str, llm: &LlmNode, node_index: u1
     });
     let price = price(check, &format!("{path}.price"), llm.price.clone().unwrap_or_default());
     ServiceModel {
-        node: node_index,
-        workers: llm.slots.clamp(1, WORKERS_MAX),
         queue_capacity: llm.queue_capacity,
-        discipline: Discipline::Fifo,
-        service_time: DistModel::Constant { ns: 0 },
-        error_rate: llm.error_rate,
-        calls: Vec::new(),
-        call_mode: Default::default(),
-        complete_on: Default::default(),
-        call_slots: 0,
-        drop_expired: false,
-        write_conflicts: false,
-        management: QueueManagement::None,
-        limiter: None,
-        rate_limit: None,
-        shed_sheddable_above: None,
-        pushback: None,
-        consumer: None,
-        side_effects: None,
-        function: None,
         llm: Some(Box::new(LlmModel {
             endpoint: LlmEndpointConfig { limits, latency, cache, loader },
             prompt_tokens,
@@ -96,8 +75,13 @@ pub(super) fn llm(check: &mut Checker, path: &str, llm: &LlmNode, node_index: u1
             token_stream_id: stream_id(&[&llm.id, "tokens"]),
             cache_stream_id: stream_id(&[&llm.id, "cache"]),
         })),
-        service_time_stream_id: stream_id(&[&llm.id, "service_time"]),
-        error_stream_id: stream_id(&[&llm.id, "errors"]),
+        ..ServiceModel::plain(
+            node_index,
+            &llm.id,
+            llm.slots.clamp(1, WORKERS_MAX),
+            DistModel::Constant { ns: 0 },
+            llm.error_rate,
+        )
     }
 }
 
