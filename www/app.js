@@ -36,7 +36,7 @@ import { createFamilyGroup } from './policy-panel.js';
 import { renderFunctionSummary } from './function-summary.js';
 import { renderLlmSummary } from './llm-summary.js';
 import { renderSummary } from './summary.js';
-import { startPlaying as play, stopPlaying as stopPlayer } from './player.js';
+import { drawAtNextFrame, startPlaying as play, stopPlaying as stopPlayer } from './player.js';
 import { hideVariants, renderComparison, renderSpread } from './variants.js';
 import { queueCaption } from './captions.js';
 import { checkedView, isLinkFragment, readableKeyOrder, viewOf } from './share.js';
@@ -123,7 +123,6 @@ const state = {
   /** What the current request runs: 'single', 'compare' or 'seeds' (how to read its results). */
   requestKind: 'single',
   debounceTimer: 0,
-  drawPending: false,
   playing: false,
   /** Set after the page's wasm trapped: it is not called again (the banner says reload). */
   wasmBroken: false,
@@ -444,14 +443,8 @@ function showResult({ report, faults, topology }, { partial, elapsedMs, overlay 
   drawNow();
 }
 
-function scheduleDraw() {
-  if (state.drawPending) return;
-  state.drawPending = true;
-  requestAnimationFrame(() => {
-    state.drawPending = false;
-    drawNow();
-  });
-}
+/** Draws at the next frame, once however often asked. */
+const scheduleDraw = drawAtNextFrame(() => drawNow());
 
 function drawNow() {
   ui.cursorValue.textContent = `t = ${wasm.format_value(state.cursor_s, 's')}`;

@@ -9,7 +9,7 @@
 
 import init, * as wasm from './pkg/stormglass_web.js';
 import { queueCaption } from './captions.js';
-import { startPlaying as play, stopPlaying as stopPlayer } from './player.js';
+import { drawAtNextFrame, startPlaying as play, stopPlaying as stopPlayer } from './player.js';
 import { checkedView, EMBED_CHARTS, embedOptions, playgroundUrl, readableKeyOrder } from './share.js';
 
 
@@ -37,7 +37,6 @@ const state = {
   pausedOffscreen: false,
   visible: false,
   started: false,
-  drawPending: false,
   wasmReady: false,
 };
 const ui = {};
@@ -179,14 +178,8 @@ function showResult({ report, faults, topology }) {
 
 // ---- drawing and playing ------------------------------------------------------------------
 
-function scheduleDraw() {
-  if (state.drawPending) return;
-  state.drawPending = true;
-  requestAnimationFrame(() => {
-    state.drawPending = false;
-    drawNow();
-  });
-}
+/** Draws at the next frame, once however often asked. */
+const scheduleDraw = drawAtNextFrame(() => drawNow());
 
 function drawNow() {
   // Resize observers fire before the wasm module has loaded.

@@ -1,5 +1,6 @@
-// Playing a run: the time cursor sweeps from where it is to the end of the run, one animation
-// frame at a time, and the page redraws at each. Shared by the playground and the embed.
+// Drawing over time: playing a run (the time cursor sweeps from where it is to the end of the
+// run, one animation frame at a time) and redrawing at most once a frame. Shared by the
+// playground and the embed.
 
 /** How long playing takes to sweep the cursor through the whole run. */
 export const PLAY_SWEEP_MS = 12_000;
@@ -33,4 +34,20 @@ export function stopPlaying(state, button) {
   state.playing = false;
   button.textContent = '▶';
   button.setAttribute('aria-label', 'Play the run');
+}
+
+/**
+ * A function that calls `draw` at the next animation frame, once however often it is called
+ * before then (resizes and scrubbing ask many times a frame).
+ */
+export function drawAtNextFrame(draw) {
+  let pending = false;
+  return () => {
+    if (pending) return;
+    pending = true;
+    requestAnimationFrame(() => {
+      pending = false;
+      draw();
+    });
+  };
 }
