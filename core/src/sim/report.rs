@@ -38,6 +38,13 @@ fn rate(count: u64, seconds: f64) -> f64 {
 /// A per-second series: its name and the count it is made of.
 type Count<B> = (&'static str, fn(&B) -> u64);
 
+/// Each count of `counts` as a rate per second, under its name.
+fn insert_rates<B>(metrics: &mut Metrics, buckets: &[B], widths_s: &[f64], counts: &[Count<B>]) {
+    for (name, value) in counts {
+        metrics.insert(name, series(buckets, widths_s, |b, w| rate(value(b), w)));
+    }
+}
+
 /// One series per bucket from `value(bucket, width_s)`.
 fn series<B>(buckets: &[B], widths_s: &[f64], value: impl Fn(&B, f64) -> f64) -> Vec<f64> {
     buckets.iter().zip(widths_s).map(|(bucket, &width)| value(bucket, width)).collect()
@@ -60,9 +67,7 @@ fn edge_metrics(buckets: &[EdgeBucket], widths_s: &[f64]) -> Metrics {
         ("short_circuited_per_s", |b| b.short_circuited),
         ("throttled_per_s", |b| b.throttled),
     ];
-    for (name, value) in counts {
-        metrics.insert(name, series(buckets, widths_s, |b, w| rate(value(b), w)));
-    }
+    insert_rates(&mut metrics, buckets, widths_s, &counts);
     metrics.insert("budget_level", series(buckets, widths_s, |b, _| b.budget_level));
     metrics.insert("breaker_open", series(buckets, widths_s, |b, _| f64::from(u8::from(b.breaker_open))));
     insert_latency(&mut metrics, buckets.iter().map(|b| b.latency_ns));
@@ -96,9 +101,7 @@ fn service_metrics(buckets: &[ServiceBucket], widths_s: &[f64], workers: u32) ->
         ("messages_per_s", |b| b.messages_processed),
         ("message_failures_per_s", |b| b.messages_failed),
     ];
-    for (name, value) in counts {
-        metrics.insert(name, series(buckets, widths_s, |b, w| rate(value(b), w)));
-    }
+    insert_rates(&mut metrics, buckets, widths_s, &counts);
     metrics.insert("queue_depth", series(buckets, widths_s, |b, w| ratio(b.queue_ns as f64, w * NS_PER_S as f64)));
     metrics.insert("queue_depth_max", series(buckets, widths_s, |b, _| f64::from(b.queue_max)));
     // Utilization is of all workers, so lost workers show as lost capacity.
@@ -133,9 +136,7 @@ fn function_metrics(
         ("messages_per_s", |b| b.messages_processed),
         ("message_failures_per_s", |b| b.messages_failed),
     ];
-    for (name, value) in service_counts {
-        metrics.insert(name, series(services, widths_s, |b, w| rate(value(b), w)));
-    }
+    insert_rates(&mut metrics, services, widths_s, &service_counts);
     let function_counts: [Count<FunctionBucket>; 7] = [
         ("invocations_per_s", |b| b.invocations),
         ("cold_starts_per_s", |b| b.cold_starts),
@@ -145,9 +146,7 @@ fn function_metrics(
         ("async_retries_per_s", |b| b.async_retries),
         ("async_failed_per_s", |b| b.async_failed),
     ];
-    for (name, value) in function_counts {
-        metrics.insert(name, series(functions, widths_s, |b, w| rate(value(b), w)));
-    }
+    insert_rates(&mut metrics, functions, widths_s, &function_counts);
     metrics.insert("concurrency", series(services, widths_s, |b, w| ratio(b.busy_ns as f64, w * NS_PER_S as f64)));
     metrics.insert(
         "wasted_share",
@@ -215,9 +214,7 @@ fn llm_metrics(
         ("errors_per_s", |b| b.failed),
         ("rejected_per_s", |b| b.rejected),
     ];
-    for (name, value) in service_counts {
-        metrics.insert(name, series(services, widths_s, |b, w| rate(value(b), w)));
-    }
+    insert_rates(&mut metrics, services, widths_s, &service_counts);
     let llm_counts: [Count<LlmBucket>; 10] = [
         ("admitted_per_s", |b| b.requests),
         ("rate_limited_per_s", |b| b.rate_limited),
@@ -230,9 +227,7 @@ fn llm_metrics(
         ("truncated_per_s", |b| b.truncated),
         ("loads_per_s", |b| b.loads),
     ];
-    for (name, value) in llm_counts {
-        metrics.insert(name, series(llms, widths_s, |b, w| rate(value(b), w)));
-    }
+    insert_rates(&mut metrics, llms, widths_s, &llm_counts);
     metrics.insert(
         "cache_hit_ratio",
         series(llms, widths_s, |b, _| ratio(b.cache_hits as f64, (b.cache_hits + b.cache_misses) as f64)),
@@ -278,9 +273,7 @@ fn queue_metrics(buckets: &[QueueBucket], widths_s: &[f64]) -> Metrics {
         ("dead_lettered_per_s", |b| b.dead_lettered),
         ("expired_per_s", |b| b.expired),
     ];
-    for (name, value) in counts {
-        metrics.insert(name, series(buckets, widths_s, |b, w| rate(value(b), w)));
-    }
+    insert_rates(&mut metrics, buckets, widths_s, &counts);
     metrics.insert("depth", series(buckets, widths_s, |b, _| f64::from(b.visible_end)));
     metrics.insert("in_flight", series(buckets, widths_s, |b, _| f64::from(b.in_flight_end)));
     metrics.insert("oldest_age_s", series(buckets, widths_s, |b, _| b.oldest_age_ns as f64 / NS_PER_S as f64));
