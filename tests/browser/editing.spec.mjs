@@ -156,7 +156,11 @@ test('a reload without a link keeps the edits; Reset to preset restores the pres
   // A new load (not a change of the fragment in the open page).
   await page.goto('about:blank');
   await page.goto(`/#${link}`);
-  await expect.poll(async () => (await editedScenario(page)).nodes[0].id).toBe('linked');
+  // The editor is empty until the page has loaded the link's scenario: read it only once filled.
+  await expect.poll(async () => {
+    const text = await page.locator('#scenario-json').inputValue();
+    return text ? JSON.parse(text).nodes[0].id : null;
+  }).toBe('linked');
 });
 
 test.describe('a damaged autosave', () => {
