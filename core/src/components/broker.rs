@@ -61,6 +61,12 @@
 //! cannot delete message 1, receipt 2 can. Had message 1 been poison and never deleted, receives
 //! at 30 s and 60 s would deliver it a second and third time, and the one at 90 s would move it to
 //! the dead-letter list.
+//!
+//! Sources: Amazon SQS Developer Guide, "Amazon SQS visibility timeout",
+//! <https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-visibility-timeout.html>,
+//! and "Using dead-letter queues in Amazon SQS",
+//! <https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html>;
+//! Amazon SQS API Reference, `ReceiveMessage`, `DeleteMessage`, `ChangeMessageVisibility`.
 
 use alloc::collections::BTreeSet;
 

@@ -50,6 +50,15 @@
 //! assert!(!balancer.is_ejected(later + SimDuration::from_secs(30), 3));
 //! assert_eq!(balancer.ejections(), 1);
 //! ```
+//!
+//! Sources: Envoy, "Outlier detection",
+//! <https://www.envoyproxy.io/docs/envoy/latest/intro/arch_overview/upstream/outlier> (and the
+//! sources cited on [`OutlierConfig`]); Finagle's load balancers, `Balancers`,
+//! <https://twitter.github.io/finagle/docs/com/twitter/finagle/loadbalancer/Balancers$.html>, and
+//! Linkerd, "Beyond Round Robin: Load Balancing for Latency" (2016),
+//! <https://linkerd.io/2016/03/16/beyond-round-robin-load-balancing-for-latency> for peak EWMA;
+//! Azar, Broder, Karlin and Upfal, "Balanced Allocations" (STOC 1994), and Mitzenmacher, "The
+//! Power of Two Choices in Randomized Load Balancing" (IEEE TPDS, 2001).
 
 use crate::prelude::*;
 use crate::rng::Stream;

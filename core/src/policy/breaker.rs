@@ -42,6 +42,11 @@
 //! out of the window, 50 of 100 fail, and it opens until t + 60 s. Calls are refused until then;
 //! the first call after opens it half-way, and 10 trial calls go through, the 11th is refused. If
 //! 5 of the 10 fail (50%) it reopens for another 60 s; if 4 fail it closes with an empty window.
+//!
+//! Sources: resilience4j, "CircuitBreaker", <https://resilience4j.readme.io/docs/circuitbreaker>
+//! (`CircuitBreakerStateMachine`, `HalfOpenState`); Hystrix, "Configuration" and "How it Works",
+//! <https://github.com/Netflix/Hystrix/wiki>; sony/gobreaker, <https://github.com/sony/gobreaker>;
+//! Michael Nygard, *Release It!* (Pragmatic Bookshelf, 2007), "Circuit Breaker".
 
 use crate::prelude::*;
 use crate::time::{SimDuration, SimTime, NS_PER_MS, NS_PER_S};

@@ -36,6 +36,15 @@
 //! tokens, and the bucket is empty; the 51st timeout gets no retry and its error returns at once.
 //! A retried request that then succeeds refunds its last retry's cost (10); a request that
 //! succeeds at the first try refunds 1; the bucket never holds more than 500.
+//!
+//! Sources: AWS SDKs and Tools Reference Guide, "Retry behavior",
+//! <https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html>; gRPC proposal A6,
+//! "gRPC Retry Design", <https://github.com/grpc/proposal/blob/master/A6-client-retries.md>;
+//! Finagle `RetryBudget`, <https://github.com/twitter/finagle>; Envoy, cluster `CircuitBreakers`
+//! `retry_budget`,
+//! <https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/cluster/v3/circuit_breaker.proto>;
+//! Google, *Site Reliability Engineering* (O'Reilly, 2016), "Handling Overload",
+//! <https://sre.google/sre-book/handling-overload/>.
 
 use crate::prelude::*;
 use crate::rng::Stream;
