@@ -4,6 +4,7 @@
 //! -> typed [`Scenario`] (shape, with the path of any bad field) -> [`ValidScenario`]
 //! (values, references, limits).
 
+mod check;
 pub mod duration;
 pub mod error;
 pub mod format;
@@ -12,9 +13,6 @@ pub mod model;
 pub mod policies;
 pub mod serverless;
 pub mod validate;
-mod validate_function;
-mod validate_llm;
-mod validate_policies;
 
 pub use duration::{parse_duration, Duration};
 pub use error::{ScenarioError, ScenarioErrorKind, ScenarioErrors};

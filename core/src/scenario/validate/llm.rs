@@ -1,11 +1,6 @@
-//! Validation of LLM nodes (see [`super::llm`]): an LLM endpoint becomes a service of the model
+//! LLM nodes (see [`crate::scenario::llm`]): an LLM endpoint becomes a service of the model
 //! whose workers are decoding slots and whose service time comes from token counts.
 
-use super::error::ScenarioErrorKind as Kind;
-use super::llm::*;
-use super::model::*;
-use super::validate::Checker;
-use super::Duration;
 use crate::components::llm::{
     LatencyModel, LlmEndpointConfig, ModelLoaderConfig, PriceTable, PromptCacheConfig, RateLimitsConfig,
     PROMPT_PREFIXES_MAX,
@@ -14,6 +9,11 @@ use crate::dist::DistModel;
 use crate::limits::{DURATION_MAX, PER_MINUTE_LIMIT_MAX, QUEUE_CAPACITY_MAX, SPAN_MAX, TOKENS_MAX, WORKERS_MAX};
 use crate::prelude::*;
 use crate::rng::stream_id;
+use crate::scenario::check::Checker;
+use crate::scenario::error::ScenarioErrorKind as Kind;
+use crate::scenario::llm::*;
+use crate::scenario::model::*;
+use crate::scenario::Duration;
 use crate::time::SimDuration;
 
 const MAX_OUTPUT_TOKENS_DEFAULT: u64 = 1_024;

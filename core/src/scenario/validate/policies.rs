@@ -1,49 +1,20 @@
-//! Validation of the policy parts of a scenario: each spec becomes the config of its policy
-//! module in [`crate::policy`], with the published defaults filled in and every value checked.
+//! The policy parts of a scenario: each spec becomes the config of its policy module in
+//! [`crate::policy`], with the published defaults filled in and every value checked.
 
-use super::duration::Duration;
-use super::error::ScenarioErrorKind as Kind;
-use super::policies::*;
-use super::validate::Checker;
 use crate::limits::{ATTEMPTS_PER_REQUEST_MAX, SPAN_MAX};
 use crate::policy::balancer::{OutlierConfig, PickPolicy, FINAGLE_PEAK_EWMA_DECAY, HOSTS_MAX};
 use crate::policy::breaker::{BreakerConfig, BreakerWindow, WINDOW_CALLS_MAX};
 use crate::policy::budget::RetryBudgetConfig;
 use crate::policy::limiter::LimiterConfig;
 use crate::prelude::*;
+use crate::scenario::check::Checker;
+use crate::scenario::error::ScenarioErrorKind as Kind;
 use crate::scenario::model::HedgeModel;
+use crate::scenario::policies::*;
 use crate::time::SimDuration;
 
 /// Largest limit or limiter bound.
 const LIMIT_MAX: u32 = 1_000_000;
-
-impl Checker {
-    /// An optional count in [min, max], or `default`.
-    fn count_or(&mut self, path: &str, value: Option<u32>, default: u32, min: u32, max: u32) -> u32 {
-        match value {
-            None => default,
-            Some(value) if value >= min && value <= max => value,
-            Some(value) => {
-                self.fail(path, Kind::Invalid, format!("expected {min} to {max}, got {value}"));
-                default
-            }
-        }
-    }
-
-    /// An optional number in [min, max], or `default`.
-    fn number_or(&mut self, path: &str, value: Option<f64>, default: f64, min: f64, max: f64) -> f64 {
-        match value {
-            None => default,
-            Some(value) if self.number(path, value, min, max) => value,
-            Some(_) => default,
-        }
-    }
-
-    /// An optional duration in [min, max], or `default`.
-    fn span_or(&mut self, path: &str, value: Option<Duration>, default: SimDuration, min: SimDuration) -> SimDuration {
-        value.map_or(default, |value| self.span(path, value, min, SPAN_MAX))
-    }
-}
 
 pub(super) fn budget(check: &mut Checker, path: &str, spec: &RetryBudget) -> RetryBudgetConfig {
     match spec {
