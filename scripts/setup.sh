@@ -18,10 +18,13 @@ bindgen_version=$(sed -n 's/^wasm-bindgen = "=\([0-9.]*\)"/\1/p' Cargo.toml)
 export PATH="$HOME/.cargo/bin:$PATH"
 have cargo || { echo "[setup] cargo is missing: install Rust with rustup (https://rustup.rs) and run again" >&2; exit 1; }
 
-if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
-  say "adding the wasm32-unknown-unknown target"
-  rustup target add wasm32-unknown-unknown
-fi
+# wasm32 for the site; a bare-metal Cortex-M target to check that the core needs no OS at all.
+for target in wasm32-unknown-unknown thumbv7em-none-eabihf; do
+  if ! rustup target list --installed 2>/dev/null | grep -qx "$target"; then
+    say "adding the $target target"
+    rustup target add "$target"
+  fi
+done
 
 if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$bindgen_version" ]; then
   say "installing wasm-bindgen-cli $bindgen_version (once; takes a few minutes)"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test: native Rust tests, the no_std core build for wasm32, the wasm build under
-# Node (digests equal the native ones), and the browser tests against the built site.
+# Runs every test: native Rust tests (with the tidy test of the style rules), the no_std core
+# builds for wasm32 and a bare-metal target, the wasm build under Node (digests equal the native
+# ones), and the browser tests against the built site.
 # Installs what is missing first (scripts/setup.sh), so a fresh clone needs only `npm test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +21,9 @@ cargo test --workspace --quiet
 
 step "the core builds without std for wasm32"
 cargo build --quiet -p stormglass-core --no-default-features --target wasm32-unknown-unknown
+
+step "the core builds without std for a bare-metal target (no OS at all)"
+cargo build --quiet -p stormglass-core --no-default-features --target thumbv7em-none-eabihf
 
 step "build the site (wasm + www)"
 bash scripts/build.sh

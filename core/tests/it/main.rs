@@ -14,6 +14,7 @@ mod properties;
 mod queues;
 mod scenario_errors;
 mod semantics;
+mod tidy;
 
 use serde_json::{json, Value};
 use std::alloc::{GlobalAlloc, Layout, System};
